@@ -18,7 +18,9 @@ export interface PersistBatch {
 export interface LogStore extends RaftStorage {
   /**
    * Persist atomically, in this order: hard state; the snapshot, which
-   * replaces every entry up to its index; then the entries, truncating any
+   * replaces the WHOLE log (every entry, before or after its index: the core
+   * only installs a snapshot whose index/term its log does not match, so
+   * nothing after it can be kept); then the entries, truncating any
    * conflicting suffix from entries[0].index on.
    */
   save(batch: PersistBatch): Promise<void>;

@@ -28,7 +28,8 @@ export interface ConfState {
   readonly learners: readonly NodeId[];
 }
 
-export type ConfChangeType = 'addLearner' | 'promote' | 'remove';
+/** 'addVoter' only bootstraps a new group; a running group adds a learner, then promotes it. */
+export type ConfChangeType = 'addVoter' | 'addLearner' | 'promote' | 'remove';
 
 export interface ConfChange {
   readonly type: ConfChangeType;
@@ -146,11 +147,11 @@ export interface Ready {
   readonly readStates: readonly ReadState[];
 }
 
+/** Types only the node itself may step; 'prop' is absent because followers forward proposals. */
 export function isLocalMessage(type: MessageType): boolean {
   return (
     type === 'hup' ||
     type === 'beat' ||
-    type === 'prop' ||
     type === 'checkQuorum' ||
     type === 'unreachable' ||
     type === 'snapStatus'
