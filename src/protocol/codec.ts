@@ -1,0 +1,29 @@
+// Conversion between wire bytes and plain objects. One set of options for
+// the whole project: snake_case field names as in the .proto files, enums as
+// their names, 64-bit integers as numbers (sizes and counts stay far below
+// 2^53), bytes as Buffers, absent fields filled with defaults.
+import type protobuf from 'protobufjs';
+
+export const TO_OBJECT_OPTIONS: protobuf.IConversionOptions = {
+  enums: String,
+  longs: Number,
+  defaults: true,
+  oneofs: true,
+};
+
+export interface MessageCodec<T> {
+  encode(value: T): Buffer;
+  decode(bytes: Buffer): T;
+}
+
+export function messageCodec<T>(type: protobuf.Type): MessageCodec<T> {
+  return {
+    encode(value: T): Buffer {
+      const message = type.fromObject(value as Record<string, unknown>);
+      return Buffer.from(type.encode(message).finish());
+    },
+    decode(bytes: Buffer): T {
+      return type.toObject(type.decode(bytes), TO_OBJECT_OPTIONS) as T;
+    },
+  };
+}
