@@ -178,7 +178,12 @@ const HANDLERS: Record<string, Handler> = {
     return env.input(() => env.live(id).campaign());
   },
 
-  propose: (a, env) => env.propose(a.int(0, 'node'), a.str(1, 'data')),
+  propose: (a, env) => {
+    const id = a.int(0, 'node');
+    const values = a.positional().slice(1).map((_, i) => a.str(i + 1, 'data'));
+    if (values.length === 0) throw new FatalError('propose: missing data');
+    return env.propose(id, values);
+  },
 
   'propose-conf-change': (a, env) => {
     const id = a.int(0, 'node');

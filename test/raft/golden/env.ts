@@ -20,7 +20,6 @@ import {
 } from '../../../src/raft/core/index.js';
 import { MemoryLogStore } from '../../../src/storage/memory-log-store.js';
 import {
-  fmtBytes,
   fmtConfChange,
   fmtConfState,
   fmtEntries,
@@ -338,10 +337,14 @@ export class GoldenEnv {
         if (k > ticksOf(id)) continue;
         const raw = this.live(id);
         const before = describeRole(raw);
+        const sent = raw.raft.msgs.length;
         const error = stepCatching(() => raw.tick());
         if (error) out.push(`tick ${k}: ${id} error: ${error}`);
         const after = describeRole(raw);
         if (after !== before) out.push(`tick ${k}: ${id} is now ${after}`);
+        // A campaign shows as its first request (a repeated pre-vote changes no state).
+        const request = raw.raft.msgs.slice(sent).find((m) => m.type === 'preVote' || m.type === 'vote');
+        if (request) out.push(`tick ${k}: ${id} sends ${request.type} requests for term ${request.term}`);
       }
     }
     if (out.length === 0) out.push('ok');
@@ -354,8 +357,9 @@ export class GoldenEnv {
     return [error ? `error: ${error}` : 'ok'];
   }
 
-  propose(id: NodeId, data: string): Output {
-    return this.input(() => this.live(id).propose([enc.encode(data)]));
+  /** One proposal batch: several values become consecutive entries of one message. */
+  propose(id: NodeId, values: readonly string[]): Output {
+    return this.input(() => this.live(id).propose(values.map((v) => enc.encode(v))));
   }
 
   // ---- inspection ---------------------------------------------------------------
@@ -434,9 +438,6 @@ export class GoldenEnv {
     return out.length > 0 ? out : ['no messages'];
   }
 
-  readStatesOf(data: Uint8Array): string {
-    return fmtBytes(data);
-  }
 }
 
 export interface MessageFilter {
