@@ -414,7 +414,9 @@ export class GoldenEnv {
       data: enc.encode(JSON.stringify(node.values)),
     };
     await node.store.saveSnapshot(snapshot, index);
-    return [`${id}: snapshot ${fmtSnapshotMeta(snapshot)}; log now ${node.store.firstIndex()}..${node.store.lastIndex()}`];
+    const first = node.store.firstIndex();
+    const last = node.store.lastIndex();
+    return [`${id}: snapshot ${fmtSnapshotMeta(snapshot)}; log now ${last < first ? `empty, next index ${first}` : `${first}..${last}`}`];
   }
 
   statsLines(): Output {
