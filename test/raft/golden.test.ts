@@ -42,7 +42,9 @@ t.ok(files.length > 0 || only !== '', 'there are golden files');
 for (const file of files) {
   t.test(file, async (t) => {
     const result = await runScriptFile(join(dir, file), `test/raft/testdata/${file}`, rewrite);
-    for (const failure of result.failures) t.fail(failure);
+    for (const failure of result.failures) {
+      t.fail(failure.headline, failure.detail === undefined ? {} : { diff: failure.detail });
+    }
     if (result.failures.length === 0) t.pass(`${result.commands} commands${result.rewritten ? ' (rewritten)' : ''}`);
   });
 }

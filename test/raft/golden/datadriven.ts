@@ -90,9 +90,15 @@ export function serializeScript(file: ScriptFile, outputs: readonly (readonly st
   return `${lines.join('\n')}\n`;
 }
 
+export interface Failure {
+  /** "file:line: command: what went wrong", on one line. */
+  readonly headline: string;
+  /** Multi-line detail: the diff of expected and actual output, or a stack. */
+  readonly detail: string | undefined;
+}
+
 export interface FileResult {
-  /** Human-readable failures, each naming file:line. */
-  readonly failures: string[];
+  readonly failures: Failure[];
   /** Whether the file was written (rewrite mode only). */
   readonly rewritten: boolean;
   readonly commands: number;
@@ -108,7 +114,7 @@ export async function runScriptFile(path: string, name: string, rewrite: boolean
   const file = parseScript(readFileSync(path, 'utf8'));
   const env = new GoldenEnv();
   const outputs: (string[] | undefined)[] = [];
-  const failures: string[] = [];
+  const failures: Failure[] = [];
   let fatal = false;
   let commands = 0;
   for (const block of file.blocks) {
@@ -118,11 +124,12 @@ export async function runScriptFile(path: string, name: string, rewrite: boolean
       actual = normalize(await runCommand(env, block.command));
     } catch (error) {
       if (error instanceof AssertionFailure) {
-        failures.push(`${where}\n  assertion failed: ${error.message}`);
+        failures.push({ headline: `${where}: assertion failed: ${error.message}`, detail: undefined });
         actual = [`assertion failed: ${error.message}`];
       } else {
-        const detail = error instanceof FatalError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
-        failures.push(`${where}\n  fatal: ${detail}`);
+        const message = error instanceof Error ? error.message : String(error);
+        const detail = error instanceof FatalError || !(error instanceof Error) ? undefined : error.stack;
+        failures.push({ headline: `${where}: fatal: ${message}`, detail });
         fatal = true;
         break;
       }
@@ -132,11 +139,14 @@ export async function runScriptFile(path: string, name: string, rewrite: boolean
     if (!rewrite) {
       const expected = block.expected;
       if (expected === undefined) {
-        failures.push(`${where}\n  no expected output; run with REWRITE=1 to record it`);
+        failures.push({ headline: `${where}: no expected output; run with REWRITE=1 to record it`, detail: undefined });
         break;
       }
       if (expected.join('\n') !== actual.join('\n')) {
-        failures.push(`${where}\n  output differs (- expected, + actual):\n${diffLines(expected, actual)}`);
+        failures.push({
+          headline: `${where}: output differs (run with REWRITE=1 to accept)`,
+          detail: `--- expected\n+++ actual\n${diffLines(expected, actual)}`,
+        });
         break;
       }
     }
