@@ -5,6 +5,10 @@ import type { NodeId } from './types.js';
  * the gRPC layer maps codes to status in one place.
  */
 export abstract class RaftError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
   abstract readonly code: string;
   /** Whether the same request may succeed if tried again later. */
   abstract readonly retryable: boolean;

@@ -380,11 +380,13 @@ export class Raft {
     switch (m.type) {
       case 'prop':
         if (this.lead === NONE) throw new NotLeaderError(NONE, `no leader in term ${this.term}`);
-        this.send({ ...m, to: this.lead, from: this.id });
+        this.send({ ...m, to: this.lead });
         return;
       case 'readIndex':
+        // Keep the original `from`: the answer goes to the node that asked,
+        // even when the request was forwarded more than once.
         if (this.lead === NONE) throw new NotLeaderError(NONE, `no leader in term ${this.term}`);
-        this.send({ ...m, to: this.lead, from: this.id });
+        this.send({ ...m, to: this.lead });
         return;
       case 'transferLeader':
         if (this.lead !== NONE) this.send({ ...m, to: this.lead });
@@ -484,8 +486,8 @@ export class Raft {
   private restore(snapshot: Snapshot): boolean {
     const { index, term, confState } = snapshot.meta;
     if (index <= this.log.committed) return false;
-    const known = confState.voters.includes(this.id) || confState.learners.includes(this.id);
-    if (!known) return false;
+    // A snapshot older than our own addition may not list us; we still take
+    // it and learn our membership from the entries that follow it.
     if (this.log.matchTerm(index, term)) {
       // Our log already has this entry: just move the commit forward.
       this.log.commitTo(index);
@@ -694,7 +696,11 @@ export class Raft {
   private handleSnapshotResp(m: Message, pr: Progress): void {
     const transfer = pr.transfer;
     if (pr.state !== 'snapshot' || !transfer || transfer.snapshot.meta.index !== m.index) return;
-    transfer.offset = Math.min(m.rejectHint, transfer.snapshot.data.byteLength);
+    const wanted = Math.min(m.rejectHint, transfer.snapshot.data.byteLength);
+    // Only a change of the wanted offset sends: duplicated or stale answers
+    // must not multiply the chunks in flight. Lost chunks are resent on heartbeats.
+    if (wanted === transfer.offset) return;
+    transfer.offset = wanted;
     this.sendSnapshotChunk(m.from, pr);
   }
 
