@@ -36,6 +36,7 @@ export function parseCommand(line: string): Command {
 
 class Args {
   private readonly used = new Set<Arg>();
+  private readonly flags = new Set<Arg>();
 
   constructor(
     private readonly command: Command,
@@ -60,7 +61,9 @@ class Args {
 
   /** All positional arguments from `i` on as node ids ("all" and "(1,2)" allowed); default: all live nodes. */
   ids(i: number, fallback: 'all' | 'none' = 'all'): NodeId[] {
-    const args = this.positional().slice(i);
+    const args = this.positional()
+      .slice(i)
+      .filter((a) => !this.flags.has(a));
     if (args.length === 0) return fallback === 'all' ? this.env.liveIds() : [];
     const ids: NodeId[] = [];
     for (const arg of args) {
@@ -97,7 +100,10 @@ class Args {
 
   flag(name: string): boolean {
     const arg = this.command.args.find((a) => a.key === undefined && a.raw === name);
-    if (arg) this.used.add(arg);
+    if (arg) {
+      this.used.add(arg);
+      this.flags.add(arg);
+    }
     return arg !== undefined;
   }
 
@@ -231,6 +237,7 @@ const HANDLERS: Record<string, Handler> = {
       ...(a.kvIds('from') ? { from: a.kvIds('from')! } : {}),
       ...(typeArg ? { types: typeArg.values } : {}),
       ...(a.kvInt('limit') !== undefined ? { limit: a.kvInt('limit')! } : {}),
+      ...(a.kv('ctx') ? { context: a.kv('ctx')!.raw.slice('ctx='.length) } : {}),
     };
     return env.deliverMsgs(filter, drop);
   },

@@ -269,6 +269,7 @@ export class GoldenEnv {
         const match =
           (!filter.from || filter.from.includes(m.from)) &&
           (!filter.types || filter.types.includes(m.type)) &&
+          (filter.context === undefined || dec.decode(m.context) === filter.context) &&
           (filter.limit === undefined || take.length < filter.limit);
         (match ? take : keep).push(m);
       }
@@ -446,6 +447,8 @@ export interface MessageFilter {
   readonly to?: readonly NodeId[];
   readonly from?: readonly NodeId[];
   readonly types?: readonly string[];
+  /** Only messages whose context is this text. */
+  readonly context?: string;
   /** At most this many per recipient. */
   readonly limit?: number;
 }
