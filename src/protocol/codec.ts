@@ -27,3 +27,22 @@ export function messageCodec<T>(type: protobuf.Type): MessageCodec<T> {
     },
   };
 }
+
+/**
+ * Marks a request that could not be decoded. Servers built with
+ * `malformedRequests: 'mark'` receive this instead of a failed call, so
+ * they can answer INVALID_ARGUMENT (grpc-js itself would answer INTERNAL).
+ */
+export interface MalformedMessage {
+  readonly malformed: string;
+}
+
+const MALFORMED_TAG = Symbol('malformed protobuf message');
+
+export function markMalformed(reason: string): MalformedMessage {
+  return Object.assign(Object.create(null) as object, { malformed: reason, [MALFORMED_TAG]: true });
+}
+
+export function isMalformed(value: unknown): value is MalformedMessage {
+  return typeof value === 'object' && value !== null && MALFORMED_TAG in value;
+}

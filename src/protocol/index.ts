@@ -8,8 +8,8 @@ import { buildMethodRegistry, type MethodRegistry } from './method-registry.js';
 
 export { findProjectRoot, gitalyProtoDir } from './proto-dir.js';
 export { loadGitalyRoot, listServices, qualifiedName } from './load-protos.js';
-export { messageCodec, TO_OBJECT_OPTIONS, type MessageCodec } from './codec.js';
-export { serviceDefinition } from './grpc-definitions.js';
+export { isMalformed, markMalformed, messageCodec, TO_OBJECT_OPTIONS, type MalformedMessage, type MessageCodec } from './codec.js';
+export { serviceDefinition, type DefinitionOptions } from './grpc-definitions.js';
 export {
   buildMethodRegistry,
   MethodRegistry,
@@ -28,6 +28,8 @@ export interface GitalyProtocol {
   registry: MethodRegistry;
   /** By fully qualified service name, e.g. "gitaly.RefService". */
   services: ReadonlyMap<string, grpc.ServiceDefinition>;
+  /** The same, for servers: undecodable requests arrive as MalformedMessage. */
+  serverServices: ReadonlyMap<string, grpc.ServiceDefinition>;
 }
 
 let loaded: GitalyProtocol | undefined;
@@ -36,14 +38,17 @@ let loaded: GitalyProtocol | undefined;
 export function gitalyProtocol(): GitalyProtocol {
   if (loaded !== undefined) return loaded;
   const root = loadGitalyRoot();
-  const services = new Map(listServices(root).map((s) => [qualifiedName(s), serviceDefinition(s)]));
-  loaded = { root, registry: buildMethodRegistry(root), services };
+  const all = listServices(root);
+  const services = new Map(all.map((s) => [qualifiedName(s), serviceDefinition(s)]));
+  const serverServices = new Map(all.map((s) => [qualifiedName(s), serviceDefinition(s, { malformedRequests: 'mark' })]));
+  loaded = { root, registry: buildMethodRegistry(root), services, serverServices };
   return loaded;
 }
 
 /** A service definition by qualified name; throws if no .proto declares it. */
-export function requireService(name: string): grpc.ServiceDefinition {
-  const definition = gitalyProtocol().services.get(name);
+export function requireService(name: string, side: 'client' | 'server' = 'client'): grpc.ServiceDefinition {
+  const protocol = gitalyProtocol();
+  const definition = (side === 'server' ? protocol.serverServices : protocol.services).get(name);
   if (definition === undefined) throw new Error(`no service ${name} in proto/gitaly`);
   return definition;
 }

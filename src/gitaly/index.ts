@@ -1,0 +1,23 @@
+// The storage node: Gitaly's protocol over real repositories with the git CLI.
+export { main } from './main.js';
+export { startGitalyNode, createNodeContext, type RunningNode, type StartOptions } from './node-server.js';
+export { parseConfig, parseConfigToml, loadConfigFile, ConfigError, type GitalyConfig, type StorageConfig } from './config.js';
+export {
+  GitalyError,
+  InvalidArgumentError,
+  NotFoundError,
+  AlreadyExistsError,
+  FailedPreconditionError,
+  AbortedError,
+  ResourceExhaustedError,
+  DeadlineExceededError,
+  CancelledError,
+  UnavailableError,
+  DataLossError,
+  InternalError,
+  toServiceError,
+  grpcStatusOf,
+  type ErrorCode,
+} from './errors.js';
+export { validateRelativePath } from './relative-path.js';
+export { checksumOfShowRef, ZERO_CHECKSUM } from './git/index.js';

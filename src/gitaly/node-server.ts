@@ -1,0 +1,124 @@
+// Starts a storage node: the gRPC server with every service, the auth guard,
+// and the metrics listener.
+import { readFileSync } from 'node:fs';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { pino, type Logger } from 'pino';
+import { guardService, type AuthObserver } from '../auth/index.js';
+import { findProjectRoot, gitalyProtocol } from '../protocol/index.js';
+import type { GitalyConfig } from './config.js';
+import { GitRunner } from './git-runner.js';
+import { KeyedMutex } from './keyed-mutex.js';
+import { StorageLocator } from './locator.js';
+import { createNodeMetrics, serveMetrics, splitHostPort } from './metrics.js';
+import type { NodeContext } from './node-context.js';
+import { setCallObserver } from './rpc-adapters.js';
+import { nodeServices, UNAUTHENTICATED_SERVICES } from './services/index.js';
+
+export interface RunningNode {
+  /** host:port the gRPC server listens on (with the real port when 0 was asked). */
+  address: string;
+  port: number;
+  metricsPort: number | undefined;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+}
+
+export async function startGitalyNode(config: GitalyConfig, options: StartOptions = {}): Promise<RunningNode> {
+  const log = options.logger ?? pino({ level: config.logging.level, name: 'gitaly' });
+  const node = createNodeContext(config, log);
+  await prepareStorages(node);
+  const metrics = createNodeMetrics(node.git);
+  setCallObserver(metrics.observeCall);
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': config.grpc.max_receive_message_bytes,
+    'grpc.max_send_message_length': config.grpc.max_send_message_bytes,
+  });
+  registerServices(server, node, metrics.observeAuth);
+  const { host, port } = splitHostPort(config.listen_addr);
+  const boundPort = await bind(server, `${host.includes(':') ? `[${host}]` : host}:${port}`);
+  const metricsServer = config.prometheus_listen_addr === undefined ? undefined : await serveMetrics(metrics.registry, config.prometheus_listen_addr);
+  log.info({ address: `${host}:${boundPort}`, storages: node.locator.storageNames() }, 'storage node listening');
+  return {
+    address: `${host}:${boundPort}`,
+    port: boundPort,
+    metricsPort: metricsServer?.port,
+    async close() {
+      await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      await metricsServer?.close();
+    },
+  };
+}
+
+export function createNodeContext(config: GitalyConfig, log: Logger): NodeContext {
+  return {
+    config,
+    locator: new StorageLocator(config.storage),
+    git: new GitRunner({
+      binPath: config.git.bin_path,
+      maxConcurrent: config.git.max_concurrent,
+      maxQueued: config.git.max_queued,
+      queueTimeoutMs: config.git.queue_timeout_ms,
+      commandTimeoutMs: config.git.command_timeout_ms,
+      maxBufferedOutputBytes: config.git.max_buffered_output_bytes,
+    }),
+    log,
+    repoLocks: new KeyedMutex(),
+    chunkBytes: config.grpc.stream_chunk_bytes,
+    version: packageVersion(),
+  };
+}
+
+// Every served method must be classified for routing, and every declared
+// service must be implemented: a gap is a startup error, not a runtime one.
+function registerServices(server: grpc.Server, node: NodeContext, observeAuth: AuthObserver): void {
+  const protocol = gitalyProtocol();
+  const implementations = nodeServices(node);
+  const served: string[] = [];
+  for (const [name, implementation] of implementations) {
+    const definition = protocol.serverServices.get(name);
+    if (definition === undefined) throw new Error(`no .proto declares service ${name}`);
+    for (const [method, info] of Object.entries(definition)) {
+      if (implementation[method] === undefined) throw new Error(`${name}/${method} is declared but not implemented`);
+      served.push(info.path);
+    }
+    const guarded = UNAUTHENTICATED_SERVICES.has(name)
+      ? implementation
+      : guardService(definition, implementation, {
+          token: node.config.auth.token,
+          transitioning: node.config.auth.transitioning,
+          observe: observeAuth,
+        });
+    server.addService(definition, guarded);
+  }
+  protocol.registry.assertClassified(served);
+}
+
+function bind(server: grpc.Server, address: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port)));
+  });
+}
+
+// Leftovers of a crash (half-created repositories, removed ones not yet
+// deleted) live in +gitaly/tmp and are cleared at startup.
+async function prepareStorages(node: NodeContext): Promise<void> {
+  for (const name of node.locator.storageNames()) {
+    const tmp = node.locator.tempDir(name);
+    await mkdir(tmp, { recursive: true });
+    for (const entry of await readdir(tmp)) await rm(path.join(tmp, entry), { recursive: true, force: true });
+  }
+}
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(path.join(findProjectRoot(), 'package.json'), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
