@@ -126,10 +126,10 @@ export class GoldenEnv {
       this.wire.set(id, []);
       out.push(`${id}: ${founders.includes(id) ? `founder of ${fmtIdsList(founders)}` : 'empty (joining)'}`);
     }
-    // The founders apply their bootstrap configuration in their first Ready.
+    // The founders apply their bootstrap configuration (in several Readies
+    // if max-committed-bytes-per-ready pages it) before anything else.
     for (const id of created) {
-      const raw = this.live(id);
-      if (raw.hasReady()) await this.handleReady(id, out);
+      while (this.live(id).hasReady()) await this.handleReady(id, out);
     }
     return out;
   }
