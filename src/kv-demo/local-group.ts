@@ -44,7 +44,9 @@ export class LocalGroup {
 
   start(id: NodeId): void {
     if (this.processes.has(id)) return;
-    const bin = path.join(findProjectRoot(), 'bin', 'raft-kv-node');
+    // The compiled .js entry, not the extensionless bin: a test runner's
+    // require hooks would load an extensionless file as CommonJS.
+    const bin = path.join(findProjectRoot(), 'dist', 'src', 'kv-demo', 'kv-node-cli.js');
     const child = spawn(
       process.execPath,
       [
@@ -55,7 +57,7 @@ export class LocalGroup {
         '--tick-ms', String(this.options.tickMs ?? 100),
         '--election-ticks', String(this.options.electionTicks ?? 10),
       ],
-      { env: { ...process.env, RAFT_INTERNAL_TOKEN: this.token }, stdio: ['ignore', 'pipe', 'pipe'] },
+      { env: childEnv({ RAFT_INTERNAL_TOKEN: this.token }), stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.processes.set(id, child);
     const forward = (chunk: Buffer) => {
@@ -126,4 +128,11 @@ export class LocalGroup {
     }
     throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}`);
   }
+}
+
+/** Members run plain compiled code: a test runner's loader hooks (NODE_OPTIONS) must not leak into them. */
+function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env = { ...process.env, ...extra };
+  delete env['NODE_OPTIONS'];
+  return env;
 }
