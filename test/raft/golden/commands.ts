@@ -211,6 +211,18 @@ const HANDLERS: Record<string, Handler> = {
     return env.input(() => env.live(id).transferLeadership(to));
   },
 
+  'report-unreachable': (a, env) => {
+    const id = a.int(0, 'node');
+    const peer = a.int(1, 'peer');
+    return env.input(() => env.live(id).reportUnreachable(peer));
+  },
+
+  'report-snapshot-failed': (a, env) => {
+    const id = a.int(0, 'node');
+    const peer = a.int(1, 'peer');
+    return env.input(() => env.live(id).reportSnapshotFailed(peer));
+  },
+
   tick: (a, env) => {
     const n = a.kvInt('n') ?? 1;
     return env.tick(a.ids(0), () => n);
