@@ -40,7 +40,11 @@ async function snapshot(home: string, dir: string): Promise<{ refs: string; obje
   return { refs, objects };
 }
 
-export function gitSuite(t: Test, startBackend: () => Promise<StorageBackend>, gatewayArgs: string[] = []): void {
+export function gitSuite(
+  t: Test,
+  startBackend: () => Promise<StorageBackend>,
+  gatewayOptions: { args?: string[]; env?: NodeJS.ProcessEnv } = {},
+): void {
   let backend: StorageBackend;
   let gateway: GatewayProcess;
   const home = makeGitHome();
@@ -48,7 +52,7 @@ export function gitSuite(t: Test, startBackend: () => Promise<StorageBackend>, g
 
   t.before(async () => {
     backend = await startBackend();
-    gateway = await startGatewayProcess(['--target', backend.target, '--storage', backend.storageName, ...gatewayArgs]);
+    gateway = await startGatewayProcess(['--target', backend.target, '--storage', backend.storageName, ...(gatewayOptions.args ?? [])], gatewayOptions.env);
   });
   t.teardown(async () => {
     await gateway?.stop();
