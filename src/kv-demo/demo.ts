@@ -1,4 +1,5 @@
 import { rmSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -52,7 +53,18 @@ export async function main(argv: string[]): Promise<void> {
   say(`the group keeps running; members: ${[...group.members].map(([id, a]) => `${id}=${a}`).join(' ')}. Ctrl-C stops it.`);
 }
 
+/** Refuses to start on a port something else holds: its answers would be mistaken for our members'. */
+async function checkPortFree(address: string): Promise<void> {
+  const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
+  await new Promise<void>((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', () => reject(new Error(`${address} is already in use; pick other ports with --base-port`)));
+    server.listen(port, host, () => server.close(() => resolve()));
+  });
+}
+
 async function walkthrough(group: LocalGroup): Promise<void> {
+  for (const address of group.members.values()) await checkPortFree(address);
   say(`starting ${group.members.size} members: ${[...group.members.values()].join(', ')}`);
   group.startAll();
   const first = await group.waitForLeader(20_000);
