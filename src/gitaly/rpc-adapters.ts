@@ -7,7 +7,7 @@ import { CancelledError, InvalidArgumentError, toServiceError } from './errors.j
 
 export interface CallContext {
   metadata: grpc.Metadata;
-  /** Aborted when the client cancels or the deadline passes. */
+  /** Aborted when the client cancels, the deadline passes, or the call ends. */
   signal: AbortSignal;
 }
 
@@ -40,6 +40,9 @@ function contextOf(call: Surface): { ctx: CallContext; finish: (error: unknown) 
   call.once('cancelled', abort);
   const finish = (error: unknown): grpc.ServerErrorResponse | null => {
     call.removeListener('cancelled', abort);
+    // Whatever the handler left running (a git process after an early
+    // error) is tied to this signal and stops with the call.
+    if (!controller.signal.aborted) controller.abort(new CancelledError('call finished'));
     const serviceError = error === undefined ? null : toServiceError(error);
     const durationSec = Number(process.hrtime.bigint() - startedNs) / 1e9;
     observer(call.getPath(), serviceError?.code ?? 0, durationSec);

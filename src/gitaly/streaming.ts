@@ -22,8 +22,8 @@ export async function pumpToSink(
   return total;
 }
 
-/** Writes chunks into a writable (e.g. git's stdin), waiting for 'drain', then ends it. */
-export async function pumpToWritable(chunks: AsyncIterable<Buffer>, target: Writable, signal?: AbortSignal): Promise<void> {
+/** Writes chunks into a writable (e.g. git's stdin), waiting for 'drain', then ends it unless told not to. */
+export async function pumpToWritable(chunks: AsyncIterable<Buffer>, target: Writable, signal?: AbortSignal, end = true): Promise<void> {
   // An early exit of the reader (git quits) surfaces through the process status.
   target.on('error', () => undefined);
   for await (const chunk of chunks) {
@@ -31,7 +31,7 @@ export async function pumpToWritable(chunks: AsyncIterable<Buffer>, target: Writ
     if (target.destroyed || target.writableEnded) continue;
     if (chunk.length > 0 && !target.write(chunk)) await waitDrain(target);
   }
-  if (!target.destroyed && !target.writableEnded) target.end();
+  if (end && !target.destroyed && !target.writableEnded) target.end();
 }
 
 async function waitDrain(target: Writable): Promise<void> {

@@ -37,7 +37,7 @@ export function isValidReferenceName(name: string): boolean {
   if (name.startsWith('-') || name.startsWith('/') || name.endsWith('/') || name.endsWith('.')) return false;
   if (name.includes('..') || name.includes('//') || name.includes('@{') || name === '@') return false;
   // Control characters, space and ~ ^ : ? * [ \ are never allowed.
-  if (/[\x00-\x20\x7f~^:?*[\\]/.test(name)) return false;
+  if ([...name].some((c) => c.charCodeAt(0) <= 0x20 || c.charCodeAt(0) === 0x7f || '~^:?*[\\'.includes(c))) return false;
   return name.split('/').every((part) => part.length > 0 && !part.startsWith('.') && !part.endsWith('.lock'));
 }
 

@@ -4,6 +4,7 @@ import type { NodeContext } from '../node-context.js';
 import { blobService } from './blob-service.js';
 import { commitService } from './commit-service.js';
 import { healthService } from './health-service.js';
+import { operationService } from './operation-service.js';
 import { refService } from './ref-service.js';
 import { repositoryService } from './repository-service.js';
 import { serverService } from './server-service.js';
@@ -16,6 +17,7 @@ export function nodeServices(node: NodeContext): Map<string, grpc.UntypedService
     ['gitaly.RefService', refService(node)],
     ['gitaly.CommitService', commitService(node)],
     ['gitaly.BlobService', blobService(node)],
+    ['gitaly.OperationService', operationService(node)],
   ]);
 }
 
