@@ -67,6 +67,9 @@ export function createSmartHttpClient(options: SmartHttpClientOptions): SmartHtt
     interceptors,
     'grpc.max_receive_message_length': MAX_GRPC_MESSAGE_BYTES,
     'grpc.max_send_message_length': MAX_GRPC_MESSAGE_BYTES,
+    // A retry would replay a push body, so grpc-js would keep up to a
+    // megabyte of every call's messages for it; the gateway never retries.
+    'grpc.enable_retries': 0,
   });
   return {
     infoRefs(service, request) {
