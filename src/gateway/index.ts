@@ -3,4 +3,4 @@ export { parseGatewayOptions, gatewayOptionsSchema, type GatewayOptions, type Ga
 export { HttpError, httpStatusForGrpcCode, toHttpError } from './http-error.js';
 export { routeRequest, parseRelativePath, validateRelativePath, type GitRoute, type GitService } from './repository-path.js';
 export { createSmartHttpClient, smartHttpDefinition, type SmartHttpClient, type SmartHttpClientOptions } from './smart-http-client.js';
-export { runGitGatewayCli } from './cli.js';
+export { runGitGatewayCli, parseListen, TOKEN_ENV_VAR } from './cli.js';
