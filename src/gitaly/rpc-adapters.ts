@@ -1,6 +1,7 @@
 // Turns async functions into grpc-js handlers. Every handler gets a
 // cancellation signal, backpressure-aware writes, and errors mapped to
 // statuses by errors.ts; undecodable requests become INVALID_ARGUMENT.
+import type { Readable } from 'node:stream';
 import type * as grpc from '@grpc/grpc-js';
 import { isMalformed } from '../protocol/index.js';
 import { CancelledError, InvalidArgumentError, toServiceError } from './errors.js';
@@ -148,9 +149,11 @@ function sinkOf<T>(call: grpc.ServerWritableStream<unknown, T> | grpc.ServerDupl
   };
 }
 
-async function* readRequests<T>(stream: AsyncIterable<unknown>, signal: AbortSignal): AsyncGenerator<T> {
+async function* readRequests<T>(stream: Readable, signal: AbortSignal): AsyncGenerator<T> {
   try {
-    for await (const message of stream) {
+    // A plain for-await would destroy the call when the requests end, and
+    // with it the response side of a bidirectional call.
+    for await (const message of stream.iterator({ destroyOnReturn: false })) {
       yield checkDecoded(message as T);
     }
   } catch (error) {

@@ -8,6 +8,8 @@ import { operationService } from './operation-service.js';
 import { refService } from './ref-service.js';
 import { repositoryService } from './repository-service.js';
 import { serverService } from './server-service.js';
+import { smartHttpService } from './smart-http-service.js';
+import { sshService } from './ssh-service.js';
 
 export function nodeServices(node: NodeContext): Map<string, grpc.UntypedServiceImplementation> {
   return new Map([
@@ -18,6 +20,8 @@ export function nodeServices(node: NodeContext): Map<string, grpc.UntypedService
     ['gitaly.CommitService', commitService(node)],
     ['gitaly.BlobService', blobService(node)],
     ['gitaly.OperationService', operationService(node)],
+    ['gitaly.SmartHTTPService', smartHttpService(node)],
+    ['gitaly.SSHService', sshService(node)],
   ]);
 }
 
