@@ -14,8 +14,8 @@ import { startGitBackedUpstream } from './git-backed-upstream.js';
 import { gatewayBuilt, startGatewayProcess } from './gateway-process.js';
 
 const MiB = 1024 * 1024;
-const WARMUP_BYTES = 16 * MiB;
-const REPO_BYTES = Number(process.env.GATEWAY_MEMORY_TEST_MIB ?? 64) * MiB;
+const WARMUP_BYTES = 8 * MiB;
+const REPO_BYTES = Number(process.env.GATEWAY_MEMORY_TEST_MIB ?? 48) * MiB;
 const FILE_BYTES = 4 * MiB;
 
 function peakRssBytes(pid: number): number {
