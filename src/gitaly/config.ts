@@ -104,7 +104,11 @@ export class ConfigError extends Error {
 export function parseConfig(raw: unknown): GitalyConfig {
   const result = configSchema.safeParse(raw);
   if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => `${formatKey(issue.path)}: ${issue.message}`);
+  const lines = result.error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => `${formatKey([...issue.path, key])}: unknown key`)
+      : [`${formatKey(issue.path)}: ${issue.message}`],
+  );
   throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
 }
 

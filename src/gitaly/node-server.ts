@@ -42,7 +42,10 @@ export async function startGitalyNode(config: GitalyConfig, options: StartOption
   const { host, port } = splitHostPort(config.listen_addr);
   const boundPort = await bind(server, `${host.includes(':') ? `[${host}]` : host}:${port}`);
   const metricsServer = config.prometheus_listen_addr === undefined ? undefined : await serveMetrics(metrics.registry, config.prometheus_listen_addr);
-  log.info({ address: `${host}:${boundPort}`, storages: node.locator.storageNames() }, 'storage node listening');
+  log.info(
+    { address: `${host}:${boundPort}`, metricsPort: metricsServer?.port, storages: node.locator.storageNames() },
+    'storage node listening',
+  );
   return {
     address: `${host}:${boundPort}`,
     port: boundPort,
