@@ -20,7 +20,9 @@ export function messageCodec<T>(type: protobuf.Type): MessageCodec<T> {
   return {
     encode(value: T): Buffer {
       const message = type.fromObject(value as Record<string, unknown>);
-      return Buffer.from(type.encode(message).finish());
+      const bytes = type.encode(message).finish();
+      // Under Node protobufjs already writes into a Buffer; avoid a copy per message.
+      return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     },
     decode(bytes: Buffer): T {
       return type.toObject(type.decode(bytes), TO_OBJECT_OPTIONS) as T;
