@@ -98,10 +98,21 @@ export class KvNode {
     };
   }
 
-  async stop(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
+  /**
+   * Stops Raft first, then ends the peers' inbound Raft streams: a graceful
+   * server shutdown would otherwise wait for those long-lived streams. Client
+   * calls still running get `shutdownGraceMs`, then are cancelled.
+   */
+  async stop(shutdownGraceMs = 2_000): Promise<void> {
     await this.driver.stop();
     await this.transport.close();
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => this.server.forceShutdown(), shutdownGraceMs);
+      this.server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
     await this.stateMachine.close();
   }
 }

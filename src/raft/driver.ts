@@ -111,6 +111,8 @@ export class RaftDriver {
   private lastSnapshotIndex = 0;
   private loopDone: Promise<void> = Promise.resolve();
   private fatal: unknown;
+  private role: SoftState['role'] = 'follower';
+  private persistedTermVote: { term: number; vote: NodeId } | undefined;
 
   constructor(options: RaftDriverOptions) {
     this.id = options.id;
@@ -342,10 +344,18 @@ export class RaftDriver {
 
   private async handleReady(rd: Ready): Promise<void> {
     if (rd.softState) this.onSoftState(rd.softState);
+    // Raft thesis §10.2.1: a leader may write its log in parallel with
+    // replicating it. Safe here because acknowledgements are stepped only
+    // after this Ready's write has completed, so the leader never counts
+    // itself toward a commit before its own copy is durable. Votes and
+    // follower acknowledgements still wait for the disk.
+    const sendFirst = this.role === 'leader' && !this.changesTermOrVote(rd);
+    if (sendFirst && rd.messages.length > 0) this.options.transport.send(rd.messages);
     if (rd.hardState || rd.entries.length > 0 || rd.snapshot) {
       await this.options.store.save({ hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot });
     }
-    if (rd.messages.length > 0) this.options.transport.send(rd.messages);
+    if (rd.hardState) this.persistedTermVote = { term: rd.hardState.term, vote: rd.hardState.vote };
+    if (!sendFirst && rd.messages.length > 0) this.options.transport.send(rd.messages);
     if (rd.snapshot) await this.options.stateMachine.restore(rd.snapshot);
     await this.apply(rd.committedEntries);
     this.onReadStates(rd);
@@ -354,7 +364,13 @@ export class RaftDriver {
     await this.maybeSnapshot();
   }
 
+  private changesTermOrVote(rd: Ready): boolean {
+    const hs = rd.hardState;
+    return hs !== undefined && (hs.term !== this.persistedTermVote?.term || hs.vote !== this.persistedTermVote.vote);
+  }
+
   private onSoftState(state: SoftState): void {
+    this.role = state.role;
     this.options.onSoftState?.(state, this.rawNode.status().term);
     // A read round in flight when leadership moved may never be answered: retry it in the next round.
     if (this.readRound) {
