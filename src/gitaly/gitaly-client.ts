@@ -8,12 +8,13 @@ import { requireService } from '../protocol/index.js';
 export interface ClientOptions {
   token?: string;
   maxMessageBytes?: number;
+  channelOptions?: grpc.ClientOptions;
 }
 
 /** A generic grpc-js client for one service, e.g. "gitaly.SSHService". */
 export function gitalyClient(service: string, address: string, options: ClientOptions = {}): grpc.Client {
   const Constructor = grpc.makeGenericClientConstructor(requireService(service), service);
-  const channelOptions: grpc.ClientOptions = {};
+  const channelOptions: grpc.ClientOptions = { ...options.channelOptions };
   if (options.token !== undefined && options.token.length > 0) channelOptions.interceptors = [v2TokenInterceptor(options.token)];
   if (options.maxMessageBytes !== undefined) {
     channelOptions['grpc.max_receive_message_length'] = options.maxMessageBytes;

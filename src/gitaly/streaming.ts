@@ -1,25 +1,101 @@
 // Moving bytes between git processes and gRPC streams with backpressure in
 // both directions: nothing larger than a chunk is held in memory.
 import { once } from 'node:events';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { CancelledError } from './errors.js';
 
+/**
+ * How much of a git process's output is read ahead while the client is slow
+ * to take it. Reading ahead keeps git producing instead of blocking on a
+ * full pipe; the bound keeps memory per call small.
+ */
+export const READ_AHEAD_BYTES = 1024 * 1024;
+
 /** Sends a readable stream (e.g. git's stdout) as messages of at most chunkBytes. */
-export async function pumpToSink(
-  source: AsyncIterable<unknown>,
-  chunkBytes: number,
-  send: (chunk: Buffer) => Promise<void>,
-): Promise<number> {
+export async function pumpToSink(source: Readable, chunkBytes: number, send: (chunk: Buffer) => Promise<void>): Promise<number> {
   let total = 0;
-  for await (const piece of source) {
-    const buffer = piece as Buffer;
-    for (let offset = 0; offset < buffer.length; offset += chunkBytes) {
-      const chunk = buffer.subarray(offset, offset + chunkBytes);
-      total += chunk.length;
-      await send(chunk);
-    }
+  for await (const chunk of readAhead(source, chunkBytes)) {
+    total += chunk.length;
+    await send(chunk);
   }
   return total;
+}
+
+/**
+ * The stream's bytes in chunks of at most maxBytes, read ahead of the
+ * consumer by up to readAheadBytes (then the source is paused). Chunks are
+ * passed on as read, never concatenated: copies cost more in garbage
+ * collection than fewer, larger messages would save.
+ */
+export async function* readAhead(source: Readable, maxBytes: number, readAheadBytes = READ_AHEAD_BYTES): AsyncGenerator<Buffer> {
+  const queue = new ChunkQueue();
+  let finished = false;
+  let failure: unknown;
+  let wake: (() => void) | undefined;
+  const notify = (): void => {
+    const resume = wake;
+    wake = undefined;
+    resume?.();
+  };
+  const onData = (chunk: Buffer): void => {
+    queue.push(chunk);
+    if (queue.bytes >= readAheadBytes) source.pause();
+    notify();
+  };
+  const onEnd = (): void => {
+    finished = true;
+    notify();
+  };
+  const onError = (error: unknown): void => {
+    failure = error;
+    onEnd();
+  };
+  source.on('data', onData);
+  source.on('end', onEnd);
+  source.on('close', onEnd);
+  source.on('error', onError);
+  try {
+    while (true) {
+      if (queue.bytes > 0) {
+        const chunk = queue.take(maxBytes);
+        if (source.isPaused() && queue.bytes < readAheadBytes) source.resume();
+        yield chunk;
+        continue;
+      }
+      if (failure !== undefined) throw failure;
+      if (finished) return;
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  } finally {
+    source.off('data', onData);
+    source.off('end', onEnd);
+    source.off('close', onEnd);
+    source.off('error', onError);
+  }
+}
+
+/** Buffers in arrival order, taken out one at a time, split at a bounded size. */
+class ChunkQueue {
+  private readonly chunks: Buffer[] = [];
+  bytes = 0;
+
+  push(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.bytes += chunk.length;
+  }
+
+  take(maxBytes: number): Buffer {
+    const head = this.chunks[0] as Buffer;
+    if (head.length <= maxBytes) {
+      this.chunks.shift();
+      this.bytes -= head.length;
+      return head;
+    }
+    this.chunks[0] = head.subarray(maxBytes);
+    this.bytes -= maxBytes;
+    return head.subarray(0, maxBytes);
+  }
 }
 
 /** Writes chunks into a writable (e.g. git's stdin), waiting for 'drain', then ends it unless told not to. */
