@@ -94,6 +94,8 @@ export class RaftDriver {
   private readonly options: RaftDriverOptions & typeof DEFAULTS;
   private rawNode!: RawNode;
   private readonly inbox: Message[] = [];
+  /** Calls into the RawNode from outside the loop wait here: the node is only touched between Readies. */
+  private readonly idleActions: (() => void)[] = [];
   private queuedProposals: { payload: Uint8Array; seq: number }[] = [];
   private readonly pending = new Map<number, PendingProposal>();
   private readonly pendingConfChanges: { change: ConfChange; resolve: (c: ConfState) => void; reject: (e: unknown) => void }[] = [];
@@ -163,8 +165,6 @@ export class RaftDriver {
     this.inbox.push(m);
     this.kick();
   }
-
-  private readonly idleActions: (() => void)[] = [];
 
   private whenIdle(action: () => void): void {
     this.idleActions.push(action);
