@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import * as client from 'prom-client';
 import type { AuthObserver } from '../auth/index.js';
 import type { GitRunner } from './git-runner.js';
-import type { CallObserver } from './rpc-adapters.js';
+import type { CallObserver } from './call-observer.js';
 
 export interface NodeMetrics {
   registry: client.Registry;
@@ -59,7 +59,7 @@ export function createNodeMetrics(git: GitRunner): NodeMetrics {
   });
   return {
     registry,
-    observeCall(path, code, durationSec) {
+    observeCall({ path, code, durationSec }) {
       const [, service = '', method = ''] = path.split('/');
       handled.inc({ grpc_service: service, grpc_method: method, grpc_code: GRPC_CODE_NAMES[code] ?? String(code) });
       latency.observe({ grpc_service: service, grpc_method: method }, durationSec);

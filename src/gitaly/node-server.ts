@@ -11,9 +11,9 @@ import type { GitalyConfig } from './config.js';
 import { GitRunner } from './git-runner.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { StorageLocator } from './locator.js';
+import { observeService, type CallObserver } from './call-observer.js';
 import { createNodeMetrics, serveMetrics, splitHostPort } from './metrics.js';
 import type { NodeContext } from './node-context.js';
-import { setCallObserver } from './rpc-adapters.js';
 import { nodeServices, UNAUTHENTICATED_SERVICES } from './services/index.js';
 
 export interface RunningNode {
@@ -33,12 +33,15 @@ export async function startGitalyNode(config: GitalyConfig, options: StartOption
   const node = createNodeContext(config, log);
   await prepareStorages(node);
   const metrics = createNodeMetrics(node.git);
-  setCallObserver(metrics.observeCall);
+  const observeCall: CallObserver = (call) => {
+    metrics.observeCall(call);
+    logCall(log, call);
+  };
   const server = new grpc.Server({
     'grpc.max_receive_message_length': config.grpc.max_receive_message_bytes,
     'grpc.max_send_message_length': config.grpc.max_send_message_bytes,
   });
-  registerServices(server, node, metrics.observeAuth);
+  registerServices(server, node, metrics.observeAuth, observeCall);
   const { host, port } = splitHostPort(config.listen_addr);
   const boundPort = await bind(server, `${host.includes(':') ? `[${host}]` : host}:${port}`);
   const metricsServer = config.prometheus_listen_addr === undefined ? undefined : await serveMetrics(metrics.registry, config.prometheus_listen_addr);
@@ -78,7 +81,7 @@ export function createNodeContext(config: GitalyConfig, log: Logger): NodeContex
 
 // Every served method must be classified for routing, and every declared
 // service must be implemented: a gap is a startup error, not a runtime one.
-function registerServices(server: grpc.Server, node: NodeContext, observeAuth: AuthObserver): void {
+function registerServices(server: grpc.Server, node: NodeContext, observeAuth: AuthObserver, observeCall: CallObserver): void {
   const protocol = gitalyProtocol();
   const implementations = nodeServices(node);
   const served: string[] = [];
@@ -96,9 +99,18 @@ function registerServices(server: grpc.Server, node: NodeContext, observeAuth: A
           transitioning: node.config.auth.transitioning,
           observe: observeAuth,
         });
-    server.addService(definition, guarded);
+    server.addService(definition, observeService(definition, guarded, observeCall));
   }
   protocol.registry.assertClassified(served);
+}
+
+// Failures the client caused are routine; INTERNAL and friends are ours.
+const SERVER_FAULTS = new Set([grpc.status.INTERNAL, grpc.status.UNKNOWN, grpc.status.DATA_LOSS, grpc.status.UNAVAILABLE]);
+
+function logCall(log: Logger, call: { path: string; code: grpc.status; durationSec: number; details?: string }): void {
+  const fields = { method: call.path, code: grpc.status[call.code], durationSec: call.durationSec, error: call.details };
+  if (SERVER_FAULTS.has(call.code)) log.error(fields, 'call failed');
+  else log.debug(fields, 'call finished');
 }
 
 function bind(server: grpc.Server, address: string): Promise<number> {

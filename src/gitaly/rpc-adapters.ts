@@ -17,26 +17,15 @@ export interface Sink<T> {
   write(message: T): Promise<void>;
 }
 
-/** Called once per finished call with its method path, status code and duration. */
-export type CallObserver = (path: string, code: grpc.status, durationSec: number) => void;
-
-let observer: CallObserver = () => undefined;
-
-export function setCallObserver(next: CallObserver): void {
-  observer = next;
-}
-
 // grpc-js does not export its common call type; these are the parts used here.
 interface Surface {
   metadata: grpc.Metadata;
-  getPath(): string;
   once(event: 'cancelled', listener: () => void): unknown;
   removeListener(event: 'cancelled', listener: () => void): unknown;
 }
 
 function contextOf(call: Surface): { ctx: CallContext; finish: (error: unknown) => grpc.ServerErrorResponse | null } {
   const controller = new AbortController();
-  const startedNs = process.hrtime.bigint();
   const abort = (): void => controller.abort(new CancelledError('call cancelled by the client'));
   call.once('cancelled', abort);
   const finish = (error: unknown): grpc.ServerErrorResponse | null => {
@@ -44,10 +33,7 @@ function contextOf(call: Surface): { ctx: CallContext; finish: (error: unknown) 
     // Whatever the handler left running (a git process after an early
     // error) is tied to this signal and stops with the call.
     if (!controller.signal.aborted) controller.abort(new CancelledError('call finished'));
-    const serviceError = error === undefined ? null : toServiceError(error);
-    const durationSec = Number(process.hrtime.bigint() - startedNs) / 1e9;
-    observer(call.getPath(), serviceError?.code ?? 0, durationSec);
-    return serviceError;
+    return error === undefined ? null : toServiceError(error);
   };
   return { ctx: { metadata: call.metadata, signal: controller.signal }, finish };
 }
