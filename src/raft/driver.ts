@@ -175,7 +175,8 @@ export class RaftDriver {
 
   /** Proposes a command; resolves with the state machine's result once it applies. */
   propose(payload: Uint8Array): Promise<unknown> {
-    this.checkRunning();
+    const refused = this.refusal();
+    if (refused) return Promise.reject(refused);
     if (payload.byteLength > this.options.maxProposalBytes) {
       return Promise.reject(new ProposalTooLargeError(payload.byteLength, this.options.maxProposalBytes));
     }
@@ -200,7 +201,8 @@ export class RaftDriver {
    * Calls arriving while a round is in flight share the next round.
    */
   linearizableRead(): Promise<number> {
-    this.checkRunning();
+    const refused = this.refusal();
+    if (refused) return Promise.reject(refused);
     if (this.readWaiters.length >= this.options.maxPendingReads) {
       return Promise.reject(new TooManyPendingError('reads', this.options.maxPendingReads));
     }
@@ -222,7 +224,8 @@ export class RaftDriver {
   }
 
   proposeConfChange(change: ConfChange): Promise<ConfState> {
-    this.checkRunning();
+    const refused = this.refusal();
+    if (refused) return Promise.reject(refused);
     return new Promise((resolve, reject) => {
       this.whenIdle(() => {
         try {
@@ -236,7 +239,8 @@ export class RaftDriver {
   }
 
   transferLeadership(to: NodeId): void {
-    this.checkRunning();
+    const refused = this.refusal();
+    if (refused) throw refused;
     this.whenIdle(() => this.rawNode.transferLeadership(to));
   }
 
@@ -258,9 +262,10 @@ export class RaftDriver {
     await this.options.store.close();
   }
 
-  private checkRunning(): void {
-    if (this.stopped) throw new DriverStoppedError();
-    if (this.fatal !== undefined) throw this.fatal;
+  /** Why new work is refused (promise-returning calls reject with it rather than throw). */
+  private refusal(): unknown {
+    if (this.fatal !== undefined) return this.fatal;
+    return this.stopped ? new DriverStoppedError() : undefined;
   }
 
   // ---- the loop -----------------------------------------------------------
