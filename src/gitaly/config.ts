@@ -28,7 +28,15 @@ const positiveInt = z.number().int().positive();
 const configSchema = z
   .strictObject({
     listen_addr: hostPort,
+    // A second listener with TLS; needs [tls].
+    tls_listen_addr: hostPort.optional(),
     prometheus_listen_addr: hostPort.optional(),
+    tls: z
+      .strictObject({
+        certificate_path: z.string().min(1),
+        key_path: z.string().min(1),
+      })
+      .optional(),
     storage: z.array(storageSchema).min(1, 'at least one [[storage]] is required'),
     auth: z
       .strictObject({
@@ -81,6 +89,9 @@ const configSchema = z
       .default({ level: 'info' }),
   })
   .superRefine((config, ctx) => {
+    if (config.tls_listen_addr !== undefined && config.tls === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['tls'], message: 'tls_listen_addr needs [tls] certificate_path and key_path' });
+    }
     const seen = new Set<string>();
     config.storage.forEach((storage, index) => {
       if (seen.has(storage.name)) {

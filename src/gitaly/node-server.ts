@@ -20,6 +20,8 @@ export interface RunningNode {
   /** host:port the gRPC server listens on (with the real port when 0 was asked). */
   address: string;
   port: number;
+  /** host:port of the TLS listener, when configured. */
+  tlsAddress: string | undefined;
   metricsPort: number | undefined;
   close(): Promise<void>;
 }
@@ -43,15 +45,17 @@ export async function startGitalyNode(config: GitalyConfig, options: StartOption
   });
   registerServices(server, node, metrics.observeAuth, observeCall);
   const { host, port } = splitHostPort(config.listen_addr);
-  const boundPort = await bind(server, `${host.includes(':') ? `[${host}]` : host}:${port}`);
+  const boundPort = await bind(server, bracketed(host, port), grpc.ServerCredentials.createInsecure());
+  const tlsAddress = await bindTls(server, config);
   const metricsServer = config.prometheus_listen_addr === undefined ? undefined : await serveMetrics(metrics.registry, config.prometheus_listen_addr);
   log.info(
-    { address: `${host}:${boundPort}`, metricsPort: metricsServer?.port, storages: node.locator.storageNames() },
+    { address: `${host}:${boundPort}`, tlsAddress, metricsPort: metricsServer?.port, storages: node.locator.storageNames() },
     'storage node listening',
   );
   return {
     address: `${host}:${boundPort}`,
     port: boundPort,
+    tlsAddress,
     metricsPort: metricsServer?.port,
     async close() {
       await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
@@ -113,10 +117,25 @@ function logCall(log: Logger, call: { path: string; code: grpc.status; durationS
   else log.debug(fields, 'call finished');
 }
 
-function bind(server: grpc.Server, address: string): Promise<number> {
+function bind(server: grpc.Server, address: string, credentials: grpc.ServerCredentials): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port)));
+    server.bindAsync(address, credentials, (error, port) => (error ? reject(error) : resolve(port)));
   });
+}
+
+async function bindTls(server: grpc.Server, config: GitalyConfig): Promise<string | undefined> {
+  if (config.tls_listen_addr === undefined || config.tls === undefined) return undefined;
+  const credentials = grpc.ServerCredentials.createSsl(
+    null,
+    [{ cert_chain: readFileSync(config.tls.certificate_path), private_key: readFileSync(config.tls.key_path) }],
+    false,
+  );
+  const { host, port } = splitHostPort(config.tls_listen_addr);
+  return `${host}:${await bind(server, bracketed(host, port), credentials)}`;
+}
+
+function bracketed(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 // Leftovers of a crash (half-created repositories, removed ones not yet
