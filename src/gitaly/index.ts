@@ -20,4 +20,13 @@ export {
   type ErrorCode,
 } from './errors.js';
 export { validateRelativePath } from './relative-path.js';
+export { gitalyClient, grpcTarget, type ClientOptions } from './gitaly-client.js';
+export {
+  GITALY_SERVERS_METADATA_KEY,
+  encodeGitalyServers,
+  parseGitalyServers,
+  withGitalyServers,
+  type GitalyServers,
+  type ServerAddress,
+} from './gitaly-servers.js';
 export { checksumOfShowRef, ZERO_CHECKSUM } from './git/index.js';

@@ -107,3 +107,18 @@ t.test('ReplicateRepository between two nodes: checksums match', async (t) => {
   await git(targetDir, 'fsck', '--no-progress');
   t.ok((await readFile(path.join(targetDir, 'HEAD'), 'utf8')).includes('refs/heads/feature'));
 });
+
+t.test('ReplicateRepository: an empty source, a missing source, an unknown source storage', async (t) => {
+  const servers = () => withGitalyServers(new grpc.Metadata(), { default: { address: `tcp://${nodeA.address}`, token: TOKEN } });
+  const empty = { storage_name: 'default', relative_path: 'e2e/empty.git' };
+  await rpcA.unary('/gitaly.RepositoryService/CreateRepository', { repository: empty, default_branch: Buffer.from('trunk') });
+  const target = { storage_name: 'default', relative_path: 'copies/empty.git' };
+  await rpcB.unary('/gitaly.RepositoryService/ReplicateRepository', { repository: target, source: empty }, servers());
+  t.same(await rpcB.unary('/gitaly.RepositoryService/RepositoryExists', { repository: target }), { exists: true });
+  t.equal(await git(path.join(nodeB.storages['default'] as string, target.relative_path), 'symbolic-ref', 'HEAD'), 'refs/heads/trunk');
+  const missing = { storage_name: 'default', relative_path: 'e2e/never-created.git' };
+  const failure = rpcB.unary('/gitaly.RepositoryService/ReplicateRepository', { repository: { ...target, relative_path: 'copies/x.git' }, source: missing }, servers());
+  await t.rejects(failure, { code: grpc.status.NOT_FOUND });
+  const unknown = rpcB.unary('/gitaly.RepositoryService/ReplicateRepository', { repository: target, source: { storage_name: 'elsewhere', relative_path: 'a.git' } });
+  await t.rejects(unknown, { code: grpc.status.INVALID_ARGUMENT });
+});

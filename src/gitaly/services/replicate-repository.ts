@@ -97,12 +97,13 @@ interface SshResponse {
 async function bridgeUploadPack(source: Source & { kind: 'remote' }, request: DaemonRequest, socket: net.Socket, initial: Buffer, ctx: CallContext): Promise<void> {
   if (request.service !== 'git-upload-pack') throw new Error(`unexpected git:// service ${request.service}`);
   const client = gitalyClient('gitaly.SSHService', source.server.address, { token: source.server.token });
-  const call = (client as unknown as Record<string, (options?: grpc.CallOptions) => grpc.ClientDuplexStream<unknown, SshResponse>>)['SSHUploadPack']?.call(client);
-  if (call === undefined) throw new Error('the SSHService client has no SSHUploadPack');
-  const protocol = request.extraParameters.find((p) => p.startsWith('version=')) ?? '';
-  const abort = (): void => call.cancel();
+  const abort = (): void => client.close();
   ctx.signal.addEventListener('abort', abort, { once: true });
   try {
+    const open = (client as unknown as Record<string, ((options?: grpc.CallOptions) => grpc.ClientDuplexStream<unknown, SshResponse>) | undefined>)['SSHUploadPack'];
+    if (open === undefined) throw new Error('the SSHService client has no SSHUploadPack');
+    const call = open.call(client);
+    const protocol = request.extraParameters.find((p) => p.startsWith('version=')) ?? '';
     call.write({ repository: source.repository, stdin: initial, git_protocol: protocol });
     socket.on('data', (chunk: Buffer) => {
       if (!call.write({ stdin: chunk })) socket.pause();
@@ -111,15 +112,7 @@ async function bridgeUploadPack(source: Source & { kind: 'remote' }, request: Da
     socket.once('end', () => call.end());
     socket.once('error', () => call.cancel());
     socket.resume();
-    let stderr = '';
-    for await (const message of call as AsyncIterable<SshResponse>) {
-      if (message.stdout.length > 0 && !socket.write(message.stdout)) await waitDrain(socket);
-      if (message.stderr.length > 0) stderr = (stderr + message.stderr.toString('utf8')).slice(-4096);
-      if (message.exit_status !== null && message.exit_status.value !== 0) {
-        throw new UnavailableError(`source upload-pack exited with ${message.exit_status.value}: ${stderr.trim()}`);
-      }
-    }
-    socket.end();
+    await copyResponses(call, socket);
   } catch (error) {
     socket.destroy();
     throw error;
@@ -127,6 +120,19 @@ async function bridgeUploadPack(source: Source & { kind: 'remote' }, request: Da
     ctx.signal.removeEventListener('abort', abort);
     client.close();
   }
+}
+
+/** upload-pack's stdout into the socket; a non-zero exit fails the bridge. */
+async function copyResponses(call: AsyncIterable<SshResponse>, socket: net.Socket): Promise<void> {
+  let stderr = '';
+  for await (const message of call) {
+    if (message.stdout.length > 0 && !socket.write(message.stdout)) await waitDrain(socket);
+    if (message.stderr.length > 0) stderr = (stderr + message.stderr.toString('utf8')).slice(-4096);
+    if (message.exit_status !== null && message.exit_status.value !== 0) {
+      throw new UnavailableError(`source upload-pack exited with ${message.exit_status.value}: ${stderr.trim()}`);
+    }
+  }
+  socket.end();
 }
 
 function waitDrain(socket: net.Socket): Promise<void> {
@@ -141,13 +147,16 @@ function waitDrain(socket: net.Socket): Promise<void> {
   });
 }
 
+// Small calls to the source (existence, HEAD) must not hang a replication.
+const SOURCE_CALL_TIMEOUT_MS = 60_000;
+
 async function unaryCall<T>(server: ServerAddress, service: string, method: string, request: unknown, ctx: CallContext): Promise<T> {
   const client = gitalyClient(service, server.address, { token: server.token });
   try {
     return await new Promise<T>((resolve, reject) => {
       const fn = (client as unknown as Record<string, (req: unknown, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: T) => void) => grpc.ClientUnaryCall>)[method];
       if (fn === undefined) throw new Error(`no method ${method} on ${service}`);
-      const call = fn.call(client, request, { deadline: Date.now() + 60_000 }, (error, response) => {
+      const call = fn.call(client, request, { deadline: Date.now() + SOURCE_CALL_TIMEOUT_MS }, (error, response) => {
         ctx.signal.removeEventListener('abort', cancel);
         if (error !== null) reject(new UnavailableError(`calling ${method} on the source node: ${error.details || error.message}`, { cause: error }));
         else resolve(response);

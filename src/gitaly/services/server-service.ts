@@ -55,8 +55,8 @@ async function readinessFailures(
   node: NodeContext,
   probeAll: () => Promise<Array<{ name: string; status: { writeable: boolean; error?: string } }>>,
   signal: AbortSignal,
-): Promise<Array<{ name: string; error_message: string }>> {
-  const failures: Array<{ name: string; error_message: string }> = [];
+): Promise<FailedCheck[]> {
+  const failures: FailedCheck[] = [];
   try {
     await readGitVersion(node, signal);
   } catch (error) {
@@ -68,9 +68,12 @@ async function readinessFailures(
   return failures;
 }
 
-async function withTimeout<T extends unknown[]>(work: Promise<T>, timeoutMs: number): Promise<T | Array<{ name: string; error_message: string }>> {
+type FailedCheck = { name: string; error_message: string };
+
+/** The checks' failures, or one failure saying they did not finish in time. */
+async function withTimeout(work: Promise<FailedCheck[]>, timeoutMs: number): Promise<FailedCheck[]> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<Array<{ name: string; error_message: string }>>((resolve) => {
+  const timeout = new Promise<FailedCheck[]>((resolve) => {
     timer = setTimeout(() => resolve([{ name: 'readiness', error_message: `checks did not finish within ${timeoutMs} ms` }]), timeoutMs);
   });
   try {
