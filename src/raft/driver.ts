@@ -52,6 +52,16 @@ export interface RaftDriverOptions {
   readonly onError?: (error: unknown) => void;
 }
 
+/** Running counters for metrics; read on scrape, never reset. */
+export interface RaftDriverStats {
+  proposals: number;
+  proposalsFailed: number;
+  readRounds: number;
+  readyCycles: number;
+  leaderChanges: number;
+  snapshotsTaken: number;
+}
+
 interface PendingProposal {
   readonly resolve: (result: unknown) => void;
   readonly reject: (error: unknown) => void;
@@ -113,7 +123,16 @@ export class RaftDriver {
   private lastSnapshotIndex = 0;
   private loopDone: Promise<void> = Promise.resolve();
   private fatal: unknown;
+  private readonly counters: RaftDriverStats = {
+    proposals: 0,
+    proposalsFailed: 0,
+    readRounds: 0,
+    readyCycles: 0,
+    leaderChanges: 0,
+    snapshotsTaken: 0,
+  };
   private role: SoftState['role'] = 'follower';
+  private knownLeader: NodeId = NONE;
   private persistedTermVote: { term: number; vote: NodeId } | undefined;
 
   constructor(options: RaftDriverOptions) {
@@ -252,6 +271,10 @@ export class RaftDriver {
     return this.rawNode.status();
   }
 
+  stats(): Readonly<RaftDriverStats> {
+    return this.counters;
+  }
+
   /** Stops ticking, rejects everything pending, waits for the current Ready, closes the store. */
   async stop(): Promise<void> {
     if (this.stopped) return;
@@ -342,12 +365,14 @@ export class RaftDriver {
     try {
       this.rawNode.readIndex(context);
       this.readRound = round;
+      this.counters.readRounds++;
     } catch (error) {
       for (const waiter of round.waiters) waiter.reject(error);
     }
   }
 
   private async handleReady(rd: Ready): Promise<void> {
+    this.counters.readyCycles++;
     if (rd.softState) this.onSoftState(rd.softState);
     // Raft thesis §10.2.1: a leader may write its log in parallel with
     // replicating it. Safe here because acknowledgements are stepped only
@@ -375,6 +400,8 @@ export class RaftDriver {
   }
 
   private onSoftState(state: SoftState): void {
+    if (state.leader !== this.knownLeader) this.counters.leaderChanges++;
+    this.knownLeader = state.leader;
     this.role = state.role;
     this.options.onSoftState?.(state, this.rawNode.status().term);
     // A read round in flight when leadership moved may never be answered: retry it in the next round.
@@ -415,6 +442,8 @@ export class RaftDriver {
   private settle(seq: number, result: unknown, error: unknown): void {
     const pending = this.pending.get(seq);
     if (!pending) return;
+    this.counters.proposals++;
+    if (error !== undefined) this.counters.proposalsFailed++;
     this.pending.delete(seq);
     clearTimeout(pending.timer);
     if (error !== undefined) pending.reject(error);
@@ -448,6 +477,7 @@ export class RaftDriver {
     const compactIndex = Math.max(store.firstIndex() - 1, image.index - this.options.compactionKeepEntries);
     await store.saveSnapshot({ meta, data: image.data }, compactIndex);
     this.lastSnapshotIndex = image.index;
+    this.counters.snapshotsTaken++;
   }
 
   private die(error: unknown): void {

@@ -1,7 +1,9 @@
+import client from 'prom-client';
 import t from 'tap';
 import {
   ProposalTooLargeError,
   RaftDriver,
+  registerRaftMetrics,
   TooManyPendingError,
   type AppliedCommand,
   type Message,
@@ -148,4 +150,17 @@ t.test('snapshots compact the log and a restarted member restores from them', as
   t.teardown(() => restarted.stop());
   await waitFor('replay to the end', () => fresh.items.length === 12);
   t.same(fresh.items, stateMachine.items, 'snapshot plus the kept log rebuild the same state');
+});
+
+t.test('Raft metrics read the driver on scrape', async (t) => {
+  const { leader } = await startGroup(t, 1);
+  const registry = new client.Registry();
+  registerRaftMetrics(leader.driver, registry);
+  await leader.driver.propose(bytes('m'));
+  const text = await registry.metrics();
+  t.match(text, /praefect_raft_is_leader 1/);
+  t.match(text, /praefect_raft_proposals_total 1/);
+  t.match(text, new RegExp(`praefect_raft_commit_index ${leader.driver.status().commit}`));
+  await leader.driver.propose(bytes('n'));
+  t.match(await registry.metrics(), /praefect_raft_proposals_total 2/, 'counters follow the driver between scrapes');
 });
