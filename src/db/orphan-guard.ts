@@ -10,7 +10,11 @@ import { childPids, isRunning, signalEach } from './process-tree.js';
 
 const WATCHDOG_SCRIPT = `
 parent=$1; pg=$2
-alive() { kill -0 "$1" 2>/dev/null; }
+# A zombie counts as gone: it holds nothing, and our init may reap it late.
+alive() {
+  read -r _ rest < "/proc/$1/stat" 2>/dev/null || return 1
+  case "$rest" in *") Z "*|*") X "*) return 1;; esac
+}
 while alive "$parent" && alive "$pg"; do sleep 0.5; done
 alive "$pg" || exit 0
 kids=$(for s in /proc/[0-9]*/stat; do
