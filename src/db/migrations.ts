@@ -60,6 +60,8 @@ export const MIGRATIONS: readonly Migration[] = [
         claim_token     uuid,
         last_error      text,
         created_at      timestamptz NOT NULL DEFAULT now(),
+        -- The latest enqueue folded into this job: a copy claimed after it covers it.
+        enqueued_at     timestamptz NOT NULL DEFAULT now(),
         updated_at      timestamptz NOT NULL DEFAULT now(),
         retry_at        timestamptz NOT NULL DEFAULT now(),
         claimed_at      timestamptz,

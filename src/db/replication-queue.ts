@@ -2,6 +2,8 @@
 //
 // - enqueue is idempotent: an equal job still waiting ('ready') is not added
 //   again (a partial unique index, so concurrent enqueues cannot race past it);
+//   the waiting job's enqueued_at moves forward instead, because it now also
+//   stands for the newer write;
 // - dequeue hands out the oldest claimable jobs for the given healthy targets,
 //   at most one per target replica: it locks that replica's row in
 //   replication_queue_lock with FOR NO KEY UPDATE SKIP LOCKED, so concurrent
@@ -87,6 +89,7 @@ export interface DeadJobCount {
   count: number;
 }
 
+// xmax is 0 only on a freshly inserted row version: it tells an insert from a fold.
 const ENQUEUE = `
   WITH lock AS (
     INSERT INTO replication_queue_lock (lock_key) VALUES ($9) ON CONFLICT (lock_key) DO NOTHING
@@ -94,13 +97,9 @@ const ENQUEUE = `
   INSERT INTO replication_queue (change_type, repository_id, virtual_storage, relative_path, replica_path,
                                  source_storage, target_storage, params, lock_key, attempts_left)
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10)
-  ON CONFLICT (lock_key, change_type, (coalesce(source_storage, '')), params) WHERE state = 'ready' DO NOTHING
-  RETURNING id`;
-
-const FIND_EQUAL_READY = `
-  SELECT id FROM replication_queue
-  WHERE state = 'ready' AND lock_key = $1 AND change_type = $2
-    AND coalesce(source_storage, '') = coalesce($3, '') AND params = $4::jsonb`;
+  ON CONFLICT (lock_key, change_type, (coalesce(source_storage, '')), params) WHERE state = 'ready'
+  DO UPDATE SET enqueued_at = greatest(replication_queue.enqueued_at, now())
+  RETURNING id, (xmax = 0) AS created`;
 
 // One statement, so there is no window between choosing and claiming. The
 // lateral subquery walks each target's claimable jobs in id order on the
@@ -143,8 +142,9 @@ const DEQUEUE = `
 
 const CLAIMS = 'claim AS (SELECT * FROM unnest($1::bigint[], $2::uuid[]) AS c(id, token))';
 
-// A completed copy also covers equal jobs that were queued before it was
-// claimed (their writes happened before the copy started): drop those too.
+// A completed copy also covers equal jobs whose latest enqueue came before it
+// was claimed (their writes happened before the copy started): drop those too.
+// A job folded into after the claim stays: the copy may have missed that write.
 const ACK_COMPLETED = `
   WITH ${CLAIMS}, done AS (
     DELETE FROM replication_queue q USING claim
@@ -154,7 +154,7 @@ const ACK_COMPLETED = `
     DELETE FROM replication_queue r USING done
     WHERE r.state = 'ready' AND r.lock_key = done.lock_key AND r.change_type = done.change_type
       AND coalesce(r.source_storage, '') = coalesce(done.source_storage, '') AND r.params = done.params
-      AND r.created_at < done.claimed_at
+      AND r.enqueued_at < done.claimed_at
   ), released AS (
     UPDATE replication_queue_lock l SET acquired = false FROM done WHERE l.lock_key = done.lock_key
   )
@@ -215,9 +215,6 @@ const SWEEP = `
     (SELECT count(*) FROM superseded)::int AS superseded,
     (SELECT count(*) FROM requeued WHERE state = 'dead')::int AS dead`;
 
-/** Each round loses only to a dequeue claiming the equal job in between. */
-const ENQUEUE_ATTEMPTS = 5;
-
 /** An enqueue racing the sweep can make "back to ready" collide with the dedup index; try again. */
 const SWEEP_ATTEMPTS = 3;
 
@@ -241,35 +238,21 @@ export class ReplicationQueue {
   }
 
   async enqueue(job: ReplicationJob): Promise<EnqueueResult> {
-    const lockKey = lockKeyOf(job);
-    const params = JSON.stringify(job.params ?? {});
-    // The fallback read runs in a new snapshot; if the equal job was claimed
-    // in between, inserting succeeds on the next round.
-    for (let attempt = 1; ; attempt += 1) {
-      const inserted = await this.db.query<{ id: string }>(ENQUEUE, [
-        job.changeType,
-        job.repositoryId,
-        job.virtualStorage,
-        job.relativePath,
-        job.replicaPath,
-        job.sourceStorage ?? null,
-        job.targetStorage,
-        params,
-        lockKey,
-        this.maxAttempts,
-      ]);
-      if (inserted.rows[0]) return { id: toId(inserted.rows[0].id), created: true };
-      const existing = await this.db.query<{ id: string }>(FIND_EQUAL_READY, [
-        lockKey,
-        job.changeType,
-        job.sourceStorage ?? null,
-        params,
-      ]);
-      if (existing.rows[0]) return { id: toId(existing.rows[0].id), created: false };
-      if (attempt >= ENQUEUE_ATTEMPTS) {
-        throw new QueryFailedError(`enqueue of ${lockKey} kept racing with dequeues`, undefined);
-      }
-    }
+    const result = await this.db.query<{ id: string; created: boolean }>(ENQUEUE, [
+      job.changeType,
+      job.repositoryId,
+      job.virtualStorage,
+      job.relativePath,
+      job.replicaPath,
+      job.sourceStorage ?? null,
+      job.targetStorage,
+      JSON.stringify(job.params ?? {}),
+      lockKeyOf(job),
+      this.maxAttempts,
+    ]);
+    const row = result.rows[0];
+    if (row === undefined) throw new QueryFailedError('enqueue returned no row', undefined);
+    return { id: toId(row.id), created: row.created };
   }
 
   /** Claims up to `limit` jobs, oldest first, at most one per target replica. */
