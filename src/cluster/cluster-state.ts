@@ -13,6 +13,8 @@ export class RouterRecord {
   constructor(
     /** The router's own clock at its latest command: input to cluster time only, never to its activity. */
     public latestStampMs: number,
+    /** How far the router's clock is off cluster time, as estimated when it joined or its clock last stepped (cluster-time.ts). */
+    public clockOffsetMs: number,
     /** Cluster time at which its latest refresh applied; undefined until it refreshes. */
     public lastSeenMs: number | undefined,
     /** Keyed by healthKey(virtual storage, storage). */
@@ -90,7 +92,7 @@ export class ClusterState {
   router(name: string): RouterRecord {
     let record = this.routers.get(name);
     if (record === undefined) {
-      record = new RouterRecord(0, undefined, new Map());
+      record = new RouterRecord(0, 0, undefined, new Map());
       this.routers.set(name, record);
       this.healthVersion++;
     }

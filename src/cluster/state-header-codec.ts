@@ -17,7 +17,7 @@ export interface StateHeader {
 }
 
 type ViewRow = [virtualStorage: number, storage: number, healthy: boolean, sinceMs: number];
-type RouterRow = [name: string, latestStampMs: number, lastSeenMs: number | null, views: ViewRow[]];
+type RouterRow = [name: string, latestStampMs: number, clockOffsetMs: number, lastSeenMs: number | null, views: ViewRow[]];
 
 export function encodeHeader(state: ClusterState): StateHeader {
   return {
@@ -25,7 +25,7 @@ export function encodeHeader(state: ClusterState): StateHeader {
     settings: state.settings,
     storages: state.storages.toArray(),
     virtualStorages: state.virtualStorages.toArray(),
-    routers: [...state.routers].map(([name, router]) => [name, router.latestStampMs, router.lastSeenMs ?? null, encodeViews(router.views)]),
+    routers: [...state.routers].map(([name, router]) => [name, router.latestStampMs, router.clockOffsetMs, router.lastSeenMs ?? null, encodeViews(router.views)]),
   };
 }
 
@@ -48,7 +48,7 @@ export function decodeHeader(value: Partial<Record<keyof StateHeader, unknown>>,
 }
 
 function decodeRouter(row: unknown): [string, RouterRecord] {
-  const [name, latestStampMs, lastSeenMs, views] = Array.isArray(row) ? (row as unknown[]) : [];
+  const [name, latestStampMs, clockOffsetMs, lastSeenMs, views] = Array.isArray(row) ? (row as unknown[]) : [];
   if (typeof name !== 'string' || !Array.isArray(views)) throw new SnapshotFormatError('a router row is malformed');
   const viewMap = new Map<number, HealthView>(
     (views as unknown[]).map((view) => {
@@ -57,7 +57,7 @@ function decodeRouter(row: unknown): [string, RouterRecord] {
     }),
   );
   const lastSeen = lastSeenMs === null ? undefined : finite(lastSeenMs, `router ${name} lastSeenMs`);
-  return [name, new RouterRecord(finite(latestStampMs, `router ${name} stamp`), lastSeen, viewMap)];
+  return [name, new RouterRecord(finite(latestStampMs, `router ${name} stamp`), finite(clockOffsetMs, `router ${name} clock offset`), lastSeen, viewMap)];
 }
 
 export function finite(value: unknown, field: string): number {
