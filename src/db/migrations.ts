@@ -43,6 +43,9 @@ export const MIGRATIONS: readonly Migration[] = [
         acquired boolean NOT NULL DEFAULT false
       );
 
+      -- Few replicas are busy at once: "is this one busy?" must not scan them all.
+      CREATE INDEX replication_queue_lock_acquired ON replication_queue_lock (lock_key) WHERE acquired;
+
       CREATE TABLE replication_queue (
         id              bigserial PRIMARY KEY,
         state           replication_job_state NOT NULL DEFAULT 'ready',

@@ -41,7 +41,8 @@ export interface ReplicationQueueOptions {
   /**
    * How many of the oldest claimable jobs per target one dequeue looks at. It
    * must exceed what concurrent workers hold locked at once, or a worker may
-   * see only jobs others are claiming. Default 256.
+   * see only jobs others are claiming (it then gets fewer jobs this round,
+   * never wrong ones). Default 32.
    */
   candidateWindow?: number;
 }
@@ -101,44 +102,63 @@ const ENQUEUE = `
   DO UPDATE SET enqueued_at = greatest(replication_queue.enqueued_at, now())
   RETURNING id, (xmax = 0) AS created`;
 
-// One statement, so there is no window between choosing and claiming. The
-// lateral subquery walks each target's claimable jobs in id order on the
-// partial index; the lock rows are then taken oldest job first, skipping rows
-// other workers hold. READ COMMITTED re-checks "NOT acquired" on the newest row
-// version after locking, so a replica claimed by a transaction that committed
-// meanwhile is skipped too.
-const DEQUEUE = `
-  WITH candidate AS (
-    SELECT c.id, c.lock_key
-    FROM unnest($2::text[]) AS t(target)
-    CROSS JOIN LATERAL (
+// One statement, so there is no window between choosing and claiming.
+// - candidate: per target, the oldest claimable jobs whose replica is not busy,
+//   on the partial index. One subquery per target, each with the target as its
+//   own parameter: the server plans the statement with the actual values, and
+//   with a value it can see the target's share of the table. With the target
+//   hidden behind a join it assumed an even split and walked the primary key
+//   through other targets' backlog instead (21 ms against 0.1 ms, measured);
+// - locked: the oldest candidate of each replica, with the replica's lock row
+//   and the job row both locked SKIP LOCKED, so concurrent workers skip each
+//   other instead of waiting. READ COMMITTED re-checks the conditions on the
+//   newest row versions after locking, so a replica claimed, or a job finished,
+//   by a transaction that committed meanwhile is skipped rather than counted
+//   against the limit.
+// Parameters: $1 virtual storage, $2 limit, $3 candidate window, $4... targets.
+export function dequeueStatement(targetCount: number): string {
+  const perTarget = Array.from(
+    { length: targetCount },
+    (_, i) => `(
       SELECT q.id, q.lock_key FROM replication_queue q
-      WHERE q.virtual_storage = $1 AND q.target_storage = t.target
+      WHERE q.virtual_storage = $1 AND q.target_storage = $${i + 4}
         AND q.state IN ('ready', 'failed') AND q.retry_at <= now()
         AND NOT EXISTS (SELECT 1 FROM replication_queue_lock l WHERE l.lock_key = q.lock_key AND l.acquired)
       ORDER BY q.id
-      LIMIT $4
-    ) AS c
+      LIMIT $3)`,
+  );
+  return `
+  WITH candidate AS (
+    ${perTarget.join('\n    UNION ALL ')}
   ), oldest AS (
     SELECT lock_key, min(id) AS job_id FROM candidate GROUP BY lock_key
   ), locked AS (
-    SELECT oldest.job_id, l.lock_key
-    FROM replication_queue_lock l JOIN oldest ON oldest.lock_key = l.lock_key
-    WHERE NOT l.acquired
+    SELECT job.id AS job_id
+    FROM (SELECT lock_key, job_id FROM oldest ORDER BY job_id) AS oldest
+    CROSS JOIN LATERAL (
+      SELECT l.lock_key FROM replication_queue_lock l
+      WHERE l.lock_key = oldest.lock_key AND NOT l.acquired
+      FOR NO KEY UPDATE SKIP LOCKED
+    ) AS replica
+    CROSS JOIN LATERAL (
+      SELECT q.id FROM replication_queue q
+      WHERE q.id = oldest.job_id AND q.state IN ('ready', 'failed') AND q.attempts_left > 0
+      FOR NO KEY UPDATE SKIP LOCKED
+    ) AS job
     ORDER BY oldest.job_id
-    LIMIT $3
-    FOR NO KEY UPDATE OF l SKIP LOCKED
+    LIMIT $2
   ), claimed AS (
     UPDATE replication_queue q
     SET state = 'in_progress', attempts_left = q.attempts_left - 1, attempts_made = q.attempts_made + 1,
         claim_token = gen_random_uuid(), claimed_at = now(), heartbeat_at = now(), updated_at = now()
     FROM locked
-    WHERE q.id = locked.job_id AND q.state IN ('ready', 'failed') AND q.attempts_left > 0
+    WHERE q.id = locked.job_id
     RETURNING q.*
   ), acquire AS (
     UPDATE replication_queue_lock l SET acquired = true FROM claimed WHERE l.lock_key = claimed.lock_key
   )
   SELECT ${JOB_COLUMNS} FROM claimed ORDER BY id`;
+}
 
 const CLAIMS = 'claim AS (SELECT * FROM unnest($1::bigint[], $2::uuid[]) AS c(id, token))';
 
@@ -231,7 +251,7 @@ export class ReplicationQueue {
     this.maxAttempts = options.maxAttempts ?? 3;
     this.backoffBaseMs = options.backoffBaseMs ?? 1000;
     this.backoffMaxMs = options.backoffMaxMs ?? 300_000;
-    this.candidateWindow = options.candidateWindow ?? 256;
+    this.candidateWindow = options.candidateWindow ?? 32;
     if (!Number.isInteger(this.maxAttempts) || this.maxAttempts < 1) {
       throw new RangeError(`maxAttempts must be a positive integer, got ${this.maxAttempts}`);
     }
@@ -259,8 +279,14 @@ export class ReplicationQueue {
   async dequeue(request: DequeueRequest): Promise<ClaimedJob[]> {
     const limit = request.limit ?? 1;
     if (request.targets.length === 0 || limit < 1) return [];
+    const targets = [...new Set(request.targets)];
     const window = Math.max(this.candidateWindow, limit);
-    const result = await this.db.query<JobRow>(DEQUEUE, [request.virtualStorage, request.targets, limit, window]);
+    const result = await this.db.query<JobRow>(dequeueStatement(targets.length), [
+      request.virtualStorage,
+      limit,
+      window,
+      ...targets,
+    ]);
     return result.rows.map(toClaimedJob);
   }
 

@@ -119,7 +119,7 @@ t.test('one job per target replica at a time; the next one after acknowledgement
 });
 
 t.test('concurrent workers never share a job and never hold two jobs of one replica', async (t) => {
-  const { queue, pool } = await queueOn(t, { candidateWindow: 64 });
+  const { queue, pool } = await queueOn(t, { candidateWindow: 16 });
   const replicas = 30;
   const perReplica = 5;
   const enqueued = new Set<number>();
