@@ -3,7 +3,7 @@
 // go to the test log; the assertion is only a floor that catches a gross
 // regression such as a dequeue that scans the whole backlog.
 import t from 'tap';
-import { ReplicationQueue, deriveReplicaPath, type DatabasePool } from '../../src/db/index.js';
+import { ReplicationQueue, type DatabasePool } from '../../src/db/index.js';
 import { freshDatabase, startTestServer } from './test-server.js';
 
 const server = await startTestServer(t);
