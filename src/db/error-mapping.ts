@@ -26,6 +26,7 @@ const CONNECTION_MESSAGES = [
   'connection error and is not queryable',
   'Client was closed and is not queryable',
   'Connection terminated due to connection timeout',
+  'timeout exceeded when trying to connect',
 ];
 
 /** pg's client-side read timeout (`query_timeout`). */

@@ -185,3 +185,13 @@ t.test('a closed pool refuses new work', async (t) => {
   await pool.close();
   t.pass('close is idempotent');
 });
+
+t.test('a wrong password or a missing database is DatabaseUnavailableError that says why', async (t) => {
+  const wrongPassword = new DatabasePool({ ...server.connection(), password: 'wrong' });
+  t.teardown(() => wrongPassword.close());
+  await t.rejects(wrongPassword.ping(), { name: 'DatabaseUnavailableError', message: /password authentication failed/ });
+  const missing = new DatabasePool({ ...server.connection(), database: 'no_such_database' });
+  t.teardown(() => missing.close());
+  await t.rejects(missing.ping(), { name: 'DatabaseUnavailableError', message: /does not exist/ });
+  t.equal(missing.stats().inUse, 0, 'the failed checkouts gave their permits back');
+});
