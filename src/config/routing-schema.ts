@@ -1,0 +1,15 @@
+// [routing]: how fresh routing state must be, and the load-shedding bounds.
+import { z } from 'zod';
+import { BOUNDS, DEFAULTS } from './defaults.js';
+import { count } from './fields.js';
+
+const d = DEFAULTS.routing;
+const inFlight = count(BOUNDS.routing.maxInFlight.min, BOUNDS.routing.maxInFlight.max);
+
+export const routingSchema = z.strictObject({
+  // true: every routing decision waits for a ReadIndex taken when the call arrived (DESIGN §7).
+  fresh_reads: z.boolean().default(d.freshReads),
+  // Calls in flight through this router; beyond, RESOURCE_EXHAUSTED.
+  max_in_flight: inFlight.default(d.maxInFlight),
+  max_in_flight_per_repository: inFlight.default(d.maxInFlightPerRepository),
+});
