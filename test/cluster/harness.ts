@@ -79,3 +79,17 @@ export function checkAfterApply(state: ClusterState, ledger: GenerationLedger): 
     ledger.set(id, new Map(Object.entries(now)));
   }
 }
+
+/** The whole state as plain data with names resolved, for comparing two states. */
+export function dumpState(state: ClusterState): unknown {
+  const view = new ClusterQueries(state);
+  const repositories = [...state.repositories.keys()].sort((a, b) => a - b).map((id) => ({ ...view.repository(id), primaryBase: state.repository(id)!.primaryBase }));
+  const routers = [...state.routers].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, r]) => ({
+    name,
+    latestStampMs: r.latestStampMs,
+    clockOffsetMs: r.clockOffsetMs,
+    lastSeenMs: r.lastSeenMs,
+    views: view.routers().find((x) => x.router === name)!.views,
+  }));
+  return { clusterTimeMs: state.clusterTimeMs, settings: state.settings, storages: state.storages.toArray(), virtualStorages: state.virtualStorages.toArray(), routers, repositories };
+}
