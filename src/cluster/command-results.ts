@@ -49,7 +49,7 @@ export type ElectPrimaryResult =
 export interface GenerationConflict {
   readonly status: 'conflict';
   readonly currentPrimary: string | null;
-  /** The generation of the storage the command was about (-1: it holds no replica). */
+  /** The generation of the storage the command named, or of the current primary when the refusal is 'primary-changed' (-1: no replica). */
   readonly currentGeneration: number;
   readonly latestGeneration: number;
 }
