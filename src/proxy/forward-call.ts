@@ -170,7 +170,7 @@ class ForwardedCall {
   }
 
   private async finishHeld(plan: CallPlan, status: grpc.StatusObject): Promise<void> {
-    const settled = await settleHeld(plan.route, status);
+    const settled = await settleHeld(plan.route, status, (error) => this.ctx.report(error, this.method));
     if (settled === status && !this.clientGone) for (const chunk of this.held) this.call.write(chunk);
     this.held.length = 0;
     this.answer(settled);

@@ -4,6 +4,7 @@
 // nothing for the hook.
 import type * as grpc from '@grpc/grpc-js';
 import type { MethodInfo } from '../protocol/index.js';
+import { ProxyError } from './errors.js';
 import { statusOfError } from './error-status.js';
 import type { Route } from './route.js';
 
@@ -25,11 +26,12 @@ export function finishPolicy(method: MethodInfo, route: Route): FinishPolicy {
  * Runs onFinish and resolves with the status the client must get: the
  * node's, or the error onFinish rejected with.
  */
-export async function settleHeld(route: Route, status: grpc.StatusObject): Promise<grpc.StatusObject> {
+export async function settleHeld(route: Route, status: grpc.StatusObject, report: (error: unknown) => void): Promise<grpc.StatusObject> {
   try {
     await route.onFinish?.(status);
     return status;
   } catch (error) {
+    if (!(error instanceof ProxyError)) report(error);
     return statusOfError(error);
   }
 }
