@@ -13,7 +13,7 @@ import { runInitdb } from './initdb.js';
 import { OrphanGuard } from './orphan-guard.js';
 import type { ConnectionSettings } from './pool.js';
 import { postgresBinaries } from './postgres-binaries.js';
-import { childPids, signalEach, waitUntilGone } from './process-tree.js';
+import { childPids, signalEach, waitUntilGone, waitUntilStopped } from './process-tree.js';
 import { serverAccount, type ServerAccount } from './server-account.js';
 
 export interface EmbeddedDatabaseOptions {
@@ -154,13 +154,20 @@ export class EmbeddedDatabase {
     await waitUntilGone(children, 5000);
   }
 
-  /** SIGSTOP to the whole server: connections stay open and nothing answers. */
-  pause(): void {
+  /**
+   * SIGSTOP to the whole server: connections stay open and nothing answers.
+   * Resolves once every process is stopped (signals arrive asynchronously).
+   */
+  async pause(): Promise<void> {
     const pid = this.child?.pid;
     if (pid === undefined || this.paused) return;
     signalEach([pid], 'SIGSTOP');
-    signalEach(childPids(pid), 'SIGSTOP');
+    const tree = [pid, ...childPids(pid)];
+    signalEach(tree.slice(1), 'SIGSTOP');
     this.paused = true;
+    if (!(await waitUntilStopped(tree, 2000))) {
+      throw new EmbeddedDatabaseError('PostgreSQL did not stop within 2 s of SIGSTOP');
+    }
   }
 
   resume(): void {

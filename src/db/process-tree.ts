@@ -69,3 +69,17 @@ export async function waitUntilGone(pids: readonly number[], timeoutMs: number):
   }
   return true;
 }
+
+/** Until each process is stopped by a signal (T), or gone. */
+export async function waitUntilStopped(pids: readonly number[], timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  const settled = (pid: number): boolean => {
+    const state = readStat(pid)?.state;
+    return state === undefined || state === 'T' || state === 'Z' || state === 'X';
+  };
+  while (!pids.every(settled)) {
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return true;
+}
