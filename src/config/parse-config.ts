@@ -14,7 +14,7 @@ import { schemaMessage, schemaProblems } from './schema-problems.js';
 export function parseConfig(raw: unknown): PraefectConfig {
   const result = configSchema.safeParse(raw, { error: schemaMessage });
   const problems = [
-    ...(result.success ? [] : schemaProblems(result.error.issues)),
+    ...(result.success ? [] : schemaProblems(configSchema, result.error.issues)),
     ...crossCheck(raw).map((p) => ({ path: formatKeyPath(p.path), message: p.message })),
   ];
   if (problems.length > 0 || !result.success) throw new ConfigError(dedupe(problems));

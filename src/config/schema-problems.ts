@@ -2,14 +2,20 @@
 // and "required" instead of "received undefined".
 import type { z } from 'zod';
 import type { ConfigProblem } from './errors.js';
+import { knownKeysAt, suggestKey } from './key-suggestion.js';
 import { formatKeyPath } from './key-path.js';
 
-export function schemaProblems(issues: readonly z.core.$ZodIssue[]): ConfigProblem[] {
+export function schemaProblems(schema: z.ZodType, issues: readonly z.core.$ZodIssue[]): ConfigProblem[] {
   return issues.flatMap((issue) =>
     issue.code === 'unrecognized_keys'
-      ? issue.keys.map((key) => ({ path: formatKeyPath([...issue.path, key]), message: 'unknown key' }))
+      ? issue.keys.map((key) => ({ path: formatKeyPath([...issue.path, key]), message: unknownKeyMessage(schema, issue.path, key) }))
       : [{ path: formatKeyPath(issue.path), message: issue.message }],
   );
+}
+
+function unknownKeyMessage(schema: z.ZodType, tablePath: readonly PropertyKey[], key: string): string {
+  const suggestion = suggestKey(key, knownKeysAt(schema, tablePath));
+  return suggestion === undefined ? 'unknown key' : `unknown key (did you mean ${suggestion}?)`;
 }
 
 /**

@@ -17,9 +17,18 @@ const node = (storage: string, address: string): Record<string, string> => ({ st
 const vs0 = ['virtual_storage', 0];
 
 const CASES: Case[] = [
-  { name: 'unknown top-level key', doc: set(['listen_adr'], 'x'), path: 'listen_adr', message: /^unknown key$/ },
-  { name: 'unknown key in a table', doc: set(['failover', 'monitor_intervall'], '1s'), path: 'failover.monitor_intervall', message: /unknown key/ },
-  { name: 'unknown key in a node', doc: set([...vs0, 'node', 0, 'tokn'], 'x'), path: 'virtual_storage[0].node[0].tokn', message: /unknown key/ },
+  { name: 'unknown top-level key', doc: set(['sentry'], {}), path: 'sentry', message: /^unknown key$/ },
+  { name: 'misspelt top-level key', doc: set(['listen_adr'], 'x'), path: 'listen_adr', message: /^unknown key \(did you mean listen_addr\?\)$/ },
+  { name: 'misspelt key in a table', doc: set(['failover', 'monitor_intervall'], '1s'), path: 'failover.monitor_intervall', message: /did you mean monitor_interval\?/ },
+  { name: 'misspelt key in a node', doc: set([...vs0, 'node', 0, 'tokn'], 'x'), path: 'virtual_storage[0].node[0].tokn', message: /did you mean token\?/ },
+  { name: 'misspelt key in a peer', doc: set(['raft', 'peers', 0, 'adress'], 'x'), path: 'raft.peers[0].adress', message: /did you mean address\?/ },
+  {
+    name: 'a near miss of upstream\'s worker count',
+    doc: set(['replication', 'parallel_storage_processing_concurrency'], 2),
+    path: 'replication.parallel_storage_processing_concurrency',
+    message: /did you mean parallel_storage_processing_workers\?/,
+  },
+  { name: 'unknown key with no near miss', doc: set(['database', 'pool'], 2), path: 'database.pool', message: /^unknown key$/ },
   { name: 'no listener', doc: set(['listen_addr'], undefined), path: 'listen_addr', message: /no listener/ },
   { name: 'bad listen_addr', doc: set(['listen_addr'], 'localhost'), path: 'listen_addr', message: /host:port/ },
   { name: 'port out of range', doc: set(['listen_addr'], '127.0.0.1:70000'), path: 'listen_addr', message: /65535/ },
