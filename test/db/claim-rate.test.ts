@@ -1,7 +1,7 @@
 // Measures job claims (dequeue + acknowledge, each its own committed
 // transaction) per worker on the embedded server, with fsync on. The figures
-// go to the test log; the assertion is only a floor that catches a gross
-// regression such as a dequeue that scans the whole backlog.
+// go to the test log. Timings depend on the machine's load, so nothing here
+// asserts speed; replication-queue.test.ts checks the plan's cost instead.
 import t from 'tap';
 import { ReplicationQueue, type DatabasePool } from '../../src/db/index.js';
 import { freshDatabase, startTestServer } from './test-server.js';
@@ -79,7 +79,6 @@ for (const backlog of [0, 20_000]) {
     t.comment(describe(label, four));
 
     t.equal(one[0]?.claims, 1000);
-    t.ok((one[0]?.perSecond ?? 0) > 50, 'a single worker claims more than 50 jobs a second');
     t.ok(
       four.every((f) => f.claims === 400),
       'four workers each got their share',

@@ -9,6 +9,7 @@ import {
   type DatabasePool,
   type ReplicationJob,
 } from '../../src/db/index.js';
+import { dequeueStatement } from '../../src/db/replication-queue.js';
 import { freshDatabase, sleep, startTestServer } from './test-server.js';
 
 const server = await startTestServer(t);
@@ -308,4 +309,31 @@ t.test('depth per target and state, and dead counts', async (t) => {
     { virtualStorage: 'default', targetStorage: 'gitaly-3', state: 'dead', count: 1 },
   ]);
   t.same(await queue.deadCounts(), [{ virtualStorage: 'default', targetStorage: 'gitaly-3', count: 1 }]);
+});
+
+t.test('a backlog for an unhealthy target stays out of the dequeue plan', async (t) => {
+  const { queue, pool } = await queueOn(t);
+  // 20,000 jobs for a node that is down, older than the healthy target's jobs.
+  await pool.query(
+    `WITH r AS (SELECT g AS id, 'default|gitaly-9|' || g AS lock_key FROM generate_series(1, 20000) AS g),
+          locks AS (INSERT INTO replication_queue_lock (lock_key) SELECT lock_key FROM r)
+     INSERT INTO replication_queue (change_type, repository_id, virtual_storage, relative_path, replica_path,
+                                    source_storage, target_storage, lock_key, attempts_left)
+     SELECT 'update', id, 'default', 'r.git', 'r', 'gitaly-1', 'gitaly-9', lock_key, 3 FROM r`,
+  );
+  for (let id = 1; id <= 50; id += 1) await queue.enqueue(job(100_000 + id, 'gitaly-2'));
+  await pool.query('ANALYZE replication_queue; ANALYZE replication_queue_lock');
+  // Buffer counts, unlike timings, do not depend on how busy the machine is.
+  const plan = await pool.query<{ 'QUERY PLAN': string }>(
+    `EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${dequeueStatement(2)}`,
+    ['default', 1, 32, 'gitaly-2', 'gitaly-3'],
+  );
+  const lines = plan.rows.map((row) => row['QUERY PLAN']);
+  const top = lines.find((line) => line.includes('Buffers: shared'));
+  const touched = [...(top ?? '').matchAll(/(?:hit|read)=(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+  t.ok(touched > 0 && touched < 400, `the claim touched ${touched} buffers`);
+  t.notOk(
+    lines.some((line) => /Seq Scan on replication_queue\b/.test(line)),
+    'no sequential scan of the queue',
+  );
 });
