@@ -14,8 +14,7 @@ type Check = (raw: RawTable) => RawProblem[];
 
 export function crossCheck(raw: unknown): RawProblem[] {
   if (!isTable(raw)) return [];
-  const checks: Check[] = [listeners, virtualStorageNames, nodes, replicationFactors, raftMembers, raftTicks, probeTimeout, errorThresholds, backoff];
-  return checks.flatMap((check) => check(raw));
+  return CHECKS.flatMap((check) => check(raw));
 }
 
 function listeners(raw: RawTable): RawProblem[] {
@@ -30,9 +29,10 @@ function listeners(raw: RawTable): RawProblem[] {
 }
 
 function virtualStorageNames(raw: RawTable): RawProblem[] {
-  return duplicates(tablesAt(raw, 'virtual_storage').map((vs) => stringAt(vs, 'name'))).map((index) => ({
+  const names = tablesAt(raw, 'virtual_storage').map((vs) => stringAt(vs, 'name'));
+  return duplicates(names).map((index) => ({
     path: ['virtual_storage', index, 'name'],
-    message: `duplicate virtual storage name "${stringAt(tablesAt(raw, 'virtual_storage')[index], 'name') ?? ''}"`,
+    message: `duplicate virtual storage name "${names[index] ?? ''}"`,
   }));
 }
 
@@ -159,3 +159,15 @@ function duplicates<T>(values: ReadonlyArray<T | undefined>): number[] {
   });
   return found;
 }
+
+const CHECKS: readonly Check[] = [
+  listeners,
+  virtualStorageNames,
+  nodes,
+  replicationFactors,
+  raftMembers,
+  raftTicks,
+  probeTimeout,
+  errorThresholds,
+  backoff,
+];
