@@ -5,6 +5,7 @@
 // answering without closing its sockets.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve as resolvePath } from 'node:path';
+import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { prepareDataFolder } from './data-folder.js';
 import { EmbeddedDatabaseError } from './errors.js';
@@ -48,8 +49,6 @@ const ADDRESS_IN_USE = /could not bind|Address already in use|could not create a
 const LOG_LINES_KEPT = 200;
 const PORT_ATTEMPTS = 3;
 
-class AddressInUseError extends EmbeddedDatabaseError {}
-
 export class EmbeddedDatabase {
   readonly dataDir: string;
   readonly host: string;
@@ -61,6 +60,8 @@ export class EmbeddedDatabase {
   private exited: Promise<void> = Promise.resolve();
   private guard: OrphanGuard | undefined;
   private paused = false;
+  /** Whether the last failed start failed on "address in use": worth another free port. */
+  private portClashed = false;
   private readonly log: string[] = [];
 
   private constructor(
@@ -122,7 +123,7 @@ export class EmbeddedDatabase {
         await this.launch();
         break;
       } catch (err) {
-        if (!(err instanceof AddressInUseError && autoPort && attempt < PORT_ATTEMPTS)) throw err;
+        if (!(this.portClashed && autoPort && attempt < PORT_ATTEMPTS)) throw err;
       }
     }
     await this.ensureDatabase();
@@ -216,6 +217,7 @@ export class EmbeddedDatabase {
     });
     this.child = child;
     this.paused = false;
+    this.portClashed = false;
     // 'error' without 'exit' happens when the binary cannot be spawned at all.
     this.exited = new Promise((resolve) => {
       child.once('exit', () => resolve());
@@ -236,34 +238,31 @@ export class EmbeddedDatabase {
 
   private waitReady(child: ChildProcess): Promise<void> {
     const timeoutMs = this.options.startTimeoutMs ?? 60_000;
+    // This start's own lines: an older run's "address in use" must not count.
+    const startLines: string[] = [];
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => fail(new EmbeddedDatabaseError(`PostgreSQL did not become ready within ${timeoutMs} ms${this.tail()}`)), timeoutMs);
       const fail = (err: Error): void => {
         clearTimeout(timer);
         reject(err);
       };
-      let pending = '';
-      child.stderr?.on('data', (chunk: Buffer) => {
-        const lines = (pending + chunk.toString('utf8')).split('\n');
-        pending = lines.pop() ?? '';
-        for (const line of lines) {
+      if (child.stderr) {
+        createInterface({ input: child.stderr }).on('line', (line) => {
           this.record(line);
-          if (line.includes(READY_LINE)) {
-            clearTimeout(timer);
-            resolve();
-          }
-        }
-      });
+          if (startLines.length < LOG_LINES_KEPT) startLines.push(line);
+          if (!line.includes(READY_LINE)) return;
+          clearTimeout(timer);
+          resolve();
+        });
+      }
       child.once('error', (err) => fail(new EmbeddedDatabaseError(`PostgreSQL could not start: ${err.message}`, { cause: err })));
-      child.once('exit', (code, signal) => fail(this.exitError(code, signal)));
+      child.once('exit', (code, signal) => fail(this.exitError(code, signal, startLines)));
     });
   }
 
-  private exitError(code: number | null, signal: NodeJS.Signals | null): EmbeddedDatabaseError {
-    const message = `PostgreSQL exited during start (${signal ?? `exit ${code}`})${this.tail()}`;
-    return this.log.some((line) => ADDRESS_IN_USE.test(line))
-      ? new AddressInUseError(message)
-      : new EmbeddedDatabaseError(message);
+  private exitError(code: number | null, signal: NodeJS.Signals | null, lines: string[]): EmbeddedDatabaseError {
+    this.portClashed = lines.some((line) => ADDRESS_IN_USE.test(line));
+    return new EmbeddedDatabaseError(`PostgreSQL exited during start (${signal ?? `exit ${code}`})${this.tail()}`);
   }
 
   private tail(): string {

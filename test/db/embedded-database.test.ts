@@ -3,6 +3,7 @@
 // whole process tree, and no server outlives the process that started it.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,6 +99,18 @@ t.test('stop of a paused server resumes it first and shuts down cleanly', async 
   const stopped = await timed(() => db.stop());
   t.notOk(isRunning(pid));
   t.ok(stopped.ms < 5000, `stopped in ${stopped.ms.toFixed(0)} ms`);
+});
+
+t.test('a port the caller chose that is taken fails the start with the server log', async (t) => {
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => blocker.close(() => resolve())));
+  const port = (blocker.address() as AddressInfo).port;
+  const parent = await scratchFolder();
+  await t.rejects(EmbeddedDatabase.start({ dataDir: join(parent, 'data'), port }), {
+    name: 'EmbeddedDatabaseError',
+    message: /exited during start[\s\S]*(could not bind|Address already in use)/,
+  });
 });
 
 t.test('a folder that is neither empty nor a data folder is refused', async (t) => {
