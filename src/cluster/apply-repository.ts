@@ -3,6 +3,7 @@ import type { AssignmentsResult, CreateRepositoryResult, DeleteRepositoryResult 
 import type { CreateRepositoryCommand, DeleteRepositoryCommand, SetAssignmentsCommand, SetReplicationFactorCommand } from './commands.js';
 import { compareNames } from './election.js';
 import { assignExactly, generationOf, isAssigned, NO_GENERATION, type ReplicaPairs } from './replica-set.js';
+import { ownString } from './own-string.js';
 import { derivedReplicaPath, NO_STORAGE, RepositoryRecord } from './repository-record.js';
 
 /** Records a repository PostgreSQL allocated: the primary (and any secondaries created with it) start on generation 0. */
@@ -16,8 +17,10 @@ export function applyCreateRepository(state: ClusterState, command: CreateReposi
   const created = new Set([primary, ...command.updatedSecondaries.map((name) => state.storages.intern(name))]);
   for (const storage of created) pairs.push(storage * 2, 0);
   assignExactly(pairs, command.assigned.map((name) => state.storages.intern(name)));
-  const customPath = command.replicaPath === derivedReplicaPath(command.repositoryId) ? undefined : command.replicaPath;
-  state.addRepository(new RepositoryRecord(command.repositoryId, virtualStorage, command.relativePath, customPath, primary, 0, pairs, undefined));
+  const customPath = command.replicaPath === derivedReplicaPath(command.repositoryId) ? undefined : ownString(command.replicaPath);
+  // slice(): an exact-size copy, as arrays grown by push keep spare slots (a million repositories' worth).
+  const record = new RepositoryRecord(command.repositoryId, virtualStorage, ownString(command.relativePath), customPath, primary, 0, pairs.slice(), undefined);
+  state.addRepository(record);
   return { status: 'ok' };
 }
 

@@ -60,6 +60,12 @@ export class ClusterState {
     return this.paths.get(virtualStorage)?.get(relativePath);
   }
 
+  indexedPathCount(): number {
+    let count = 0;
+    for (const byPath of this.paths.values()) count += byPath.size;
+    return count;
+  }
+
   addRepository(record: RepositoryRecord): void {
     clusterInvariant(!this.repositories.has(record.id), () => `repository ${record.id} already exists`);
     this.repositories.set(record.id, record);

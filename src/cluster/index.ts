@@ -14,5 +14,5 @@ export { derivedReplicaPath } from './repository-record.js';
 export { SNAPSHOT_FORMAT, SNAPSHOT_VERSION, decodeSnapshot, encodeSnapshot } from './snapshot-codec.js';
 export type { ClusterStateMachine } from './cluster-state-machine.js';
 export { MemoryClusterStateMachine } from './memory-cluster-state-machine.js';
-export { LevelClusterStateMachine } from './level-cluster-state-machine.js';
+export { LevelClusterStateMachine, type LevelClusterStateMachineOptions } from './level-cluster-state-machine.js';
 export { ClusterError, ClusterInvariantError, CommandDecodeError, SnapshotFormatError, StoredStateError } from './errors.js';

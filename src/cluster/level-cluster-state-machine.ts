@@ -9,6 +9,7 @@ import { ClusterState } from './cluster-state.js';
 import type { ClusterView } from './cluster-view.js';
 import { clusterInvariant, SnapshotFormatError, StoredStateError } from './errors.js';
 import { checkStateInvariants } from './invariants.js';
+import { NO_BASE, otherBaseKeys, readBase, writeBase, type BaseImage } from './level-base-image.js';
 import { decodeRecord, encodeRecord } from './level-record-codec.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.js';
 import { decodeHeader, encodeHeader } from './state-header-codec.js';
@@ -16,23 +17,41 @@ import { decodeHeader, encodeHeader } from './state-header-codec.js';
 type Db = ClassicLevel<string, Uint8Array>;
 type BatchOp = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string };
 
-// Layout: one meta record (applied index + everything but repositories), one
-// record per repository, and a marker that exists only while a restore runs.
+// Layout: a meta record (applied index, everything but repositories, which
+// base image is current), a base image (a snapshot image in chunks, see
+// level-base-image.ts), and one delta record per repository changed since
+// that base: its encoded record, or an empty value once deleted.
 const META_KEY = 'm/state';
-const RESTORING_KEY = 'm/restoring';
-const REPO_PREFIX = 'r/';
-const REPO_RANGE = { gte: REPO_PREFIX, lt: 'r0' } as const;
-const META_VERSION = 1;
-const RESTORE_CHUNK = 10_000;
+const DELTA_PREFIX = 'r/';
+const DELTA_RANGE = { gte: DELTA_PREFIX, lt: 'r0' } as const;
+const TOMBSTONE = new Uint8Array(0);
+const META_VERSION = 2;
 const metaPackr = new Packr({ useRecords: false });
+
+export interface LevelClusterStateMachineOptions {
+  /** Fold deltas into a new base (a checkpoint) once they reach this many, or half the repositories if more. */
+  readonly checkpointAfterDeltas?: number;
+}
+interface Meta {
+  readonly applied: number;
+  readonly base: BaseImage;
+  readonly deltas: number;
+}
 
 /**
  * The cluster state machine on LevelDB, in its own folder. The whole state
- * lives in memory (the router reads it there); LevelDB makes it durable. Each
- * apply() is one batch holding the repositories the batch changed, the meta
- * record and the applied index, so a crash never applies an entry twice or
- * skips one. Writes are unsynced: the entries are durable in the Raft log and
- * a lost suffix of applies is replayed.
+ * lives in memory (the router reads it there); LevelDB makes it durable.
+ *
+ * Each apply() is one batch: the delta records of the repositories the batch
+ * changed, plus the meta record with the applied index, so a crash never
+ * applies an entry twice or skips one. Writes are unsynced: the entries are
+ * durable in the Raft log and a lost suffix of applies is replayed.
+ *
+ * Why a base image plus deltas rather than one record per repository: at a
+ * million repositories, writing or loading a million LevelDB records takes
+ * tens of seconds; a base image is written and decoded in about a second
+ * (restore and reopen). Once deltas are many, an apply folds them into a new
+ * base (a checkpoint, about as costly as a snapshot).
  */
 export class LevelClusterStateMachine implements ClusterStateMachine {
   readonly view: ClusterView;
@@ -44,19 +63,20 @@ export class LevelClusterStateMachine implements ClusterStateMachine {
   private constructor(
     private readonly db: Db,
     readonly state: ClusterState,
-    private applied: number,
+    private meta: Meta,
+    private readonly checkpointAfterDeltas: number,
   ) {
     this.view = new ClusterQueries(state);
   }
 
-  static async open(dir: string): Promise<LevelClusterStateMachine> {
+  static async open(dir: string, options: LevelClusterStateMachineOptions = {}): Promise<LevelClusterStateMachine> {
     const db: Db = new ClassicLevel<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' });
     await db.open();
     try {
-      // A restore that did not finish left a mix of old and new records: start empty, the driver restores again.
-      if ((await db.get(RESTORING_KEY)) !== undefined) await db.clear();
-      const { state, applied } = await load(db);
-      return new LevelClusterStateMachine(db, state, applied);
+      const { state, meta } = await load(db);
+      // Chunks of a base whose switch never happened (a crash mid-checkpoint or mid-restore).
+      await db.batch((await otherBaseKeys(db, meta.base)).map((key) => ({ type: 'del', key })));
+      return new LevelClusterStateMachine(db, state, meta, options.checkpointAfterDeltas ?? 50_000);
     } catch (error) {
       await db.close();
       throw error;
@@ -64,7 +84,7 @@ export class LevelClusterStateMachine implements ClusterStateMachine {
   }
 
   appliedIndex(): number {
-    return this.applied;
+    return this.meta.applied;
   }
 
   apply(commands: readonly AppliedCommand[]): Promise<unknown[]> {
@@ -72,7 +92,7 @@ export class LevelClusterStateMachine implements ClusterStateMachine {
   }
 
   snapshot(): Promise<{ index: number; data: Uint8Array }> {
-    return this.serialize(async () => ({ index: this.applied, data: encodeSnapshot(this.state, this.applied) }));
+    return this.serialize(async () => ({ index: this.meta.applied, data: encodeSnapshot(this.state, this.meta.applied) }));
   }
 
   restore(snapshot: Snapshot): Promise<void> {
@@ -96,89 +116,108 @@ export class LevelClusterStateMachine implements ClusterStateMachine {
   private async applyNow(commands: readonly AppliedCommand[]): Promise<unknown[]> {
     const last = commands.at(-1);
     if (last === undefined) return [];
-    const results = applyEntries(this.state, commands, this.applied);
+    const results = applyEntries(this.state, commands, this.meta.applied);
     const ops: BatchOp[] = this.state.drainDirty().map((id) => {
       const record = this.state.repository(id);
-      return record ? { type: 'put', key: repoKey(id), value: encodeRecord(record) } : { type: 'del', key: repoKey(id) };
+      return { type: 'put', key: DELTA_PREFIX + id, value: record ? encodeRecord(record) : TOMBSTONE };
     });
-    ops.push({ type: 'put', key: META_KEY, value: encodeMeta(this.state, last.index) });
-    try {
-      await this.db.batch(ops, { sync: false });
-    } catch (error) {
-      this.broken = error;
-      throw error;
+    const meta = { applied: last.index, base: this.meta.base, deltas: this.meta.deltas + ops.length };
+    ops.push({ type: 'put', key: META_KEY, value: encodeMeta(this.state, meta) });
+    await this.guard(() => this.db.batch(ops, { sync: false }));
+    this.meta = meta;
+    if (meta.deltas >= Math.max(this.checkpointAfterDeltas, this.state.repositories.size / 2)) {
+      await this.guard(() => this.switchBase(this.state, encodeSnapshot(this.state, meta.applied), meta.applied, false));
     }
-    this.applied = last.index;
     return results;
   }
 
-  /**
-   * Replaces everything. A million records do not fit one batch comfortably,
-   * so they go in chunks between a marker and a final synced batch that
-   * writes the meta record and removes the marker; open() wipes a folder
-   * still marked, and the driver restores again.
-   */
   private async restoreNow(snapshot: Snapshot): Promise<void> {
     const { index, state } = decodeSnapshot(snapshot.data);
     clusterInvariant(index === snapshot.meta.index, () => `snapshot data is at ${index}, its meta says ${snapshot.meta.index}`);
     checkStateInvariants(state);
+    await this.guard(() => this.switchBase(state, snapshot.data, index, true));
+    this.state.adopt(state);
+  }
+
+  /**
+   * Makes `image` (the encoding of `state` at `applied`) the base: its chunks
+   * go under a new generation, then one batch names it in the meta record and
+   * drops every delta and the old chunks.
+   */
+  private async switchBase(state: ClusterState, image: Uint8Array, applied: number, sync: boolean): Promise<void> {
+    const base = await writeBase(this.db, this.meta.base.generation + 1, image);
+    const ops: BatchOp[] = [];
+    for await (const key of this.db.keys(DELTA_RANGE)) ops.push({ type: 'del', key });
+    for (const key of await otherBaseKeys(this.db, base)) ops.push({ type: 'del', key });
+    const meta = { applied, base, deltas: 0 };
+    ops.push({ type: 'put', key: META_KEY, value: encodeMeta(state, meta) });
+    await this.db.batch(ops, { sync });
+    this.meta = meta;
+  }
+
+  private async guard(write: () => Promise<void>): Promise<void> {
     try {
-      await this.db.put(RESTORING_KEY, new Uint8Array(0), { sync: true });
-      await this.db.clear(REPO_RANGE);
-      await writeRecords(this.db, state);
-      await this.db.batch([{ type: 'put', key: META_KEY, value: encodeMeta(state, index) }, { type: 'del', key: RESTORING_KEY }], { sync: true });
+      await write();
     } catch (error) {
       this.broken = error;
       throw error;
     }
-    this.state.adopt(state);
-    this.applied = index;
   }
 }
 
-async function writeRecords(db: Db, state: ClusterState): Promise<void> {
-  let ops: BatchOp[] = [];
-  for (const record of state.repositories.values()) {
-    ops.push({ type: 'put', key: repoKey(record.id), value: encodeRecord(record) });
-    if (ops.length >= RESTORE_CHUNK) {
-      await db.batch(ops, { sync: false });
-      ops = [];
-    }
-  }
-  if (ops.length > 0) await db.batch(ops, { sync: false });
-}
-
-async function load(db: Db): Promise<{ state: ClusterState; applied: number }> {
-  const state = new ClusterState();
-  const meta = await db.get(META_KEY);
-  if (meta === undefined) return { state, applied: 0 };
-  const applied = decodeMeta(meta, state);
-  for await (const [key, value] of db.iterator(REPO_RANGE)) {
-    const id = Number(key.slice(REPO_PREFIX.length));
-    if (!Number.isSafeInteger(id)) throw new StoredStateError(`unexpected key ${key}`);
-    state.addRepository(decodeRecord(id, value));
-  }
-  state.drainDirty();
-  checkStateInvariants(state);
-  return { state, applied };
-}
-
-function encodeMeta(state: ClusterState, applied: number): Uint8Array {
-  return metaPackr.pack({ version: META_VERSION, applied, ...encodeHeader(state) });
-}
-
-function decodeMeta(bytes: Uint8Array, state: ClusterState): number {
-  const meta = metaPackr.unpack(bytes) as Record<string, unknown> | null;
-  if (meta?.version !== META_VERSION || !Number.isSafeInteger(meta.applied)) throw new StoredStateError('the meta record is in an unknown format');
+async function load(db: Db): Promise<{ state: ClusterState; meta: Meta }> {
+  const stored = await db.get(META_KEY);
+  if (stored === undefined) return { state: new ClusterState(), meta: { applied: 0, base: NO_BASE, deltas: 0 } };
+  const { meta, header } = decodeMeta(stored);
+  const state = meta.base.chunks > 0 ? decodeBase(await readBase(db, meta.base)) : new ClusterState();
   try {
-    decodeHeader(meta, state);
+    decodeHeader(header, state);
   } catch (error) {
     if (error instanceof SnapshotFormatError) throw new StoredStateError(error.message);
     throw error;
   }
-  return meta.applied as number;
+  let deltas = 0;
+  for await (const [key, value] of db.iterator(DELTA_RANGE)) {
+    applyDelta(state, key, value);
+    deltas++;
+  }
+  state.drainDirty();
+  checkStateInvariants(state);
+  return { state, meta: { ...meta, deltas } };
 }
 
-function repoKey(id: number): string {
-  return REPO_PREFIX + id;
+function decodeBase(image: Uint8Array): ClusterState {
+  try {
+    return decodeSnapshot(image).state;
+  } catch (error) {
+    if (error instanceof SnapshotFormatError) throw new StoredStateError(`base image: ${error.message}`);
+    throw error;
+  }
+}
+
+function applyDelta(state: ClusterState, key: string, value: Uint8Array): void {
+  const id = Number(key.slice(DELTA_PREFIX.length));
+  if (!Number.isSafeInteger(id)) throw new StoredStateError(`unexpected key ${key}`);
+  state.removeRepository(id);
+  if (value.byteLength === 0) return;
+  const record = decodeRecord(id, value);
+  const storages = [record.primary, ...record.replicas.filter((_, i) => i % 2 === 0).map((key) => key >> 1)];
+  const known = record.virtualStorage < state.virtualStorages.size && storages.every((storage) => storage < state.storages.size);
+  if (!known) throw new StoredStateError(`repository ${id} names a storage the meta record does not know`);
+  state.addRepository(record);
+}
+
+function encodeMeta(state: ClusterState, meta: Meta): Uint8Array {
+  return metaPackr.pack({ version: META_VERSION, ...meta, ...encodeHeader(state) });
+}
+
+function decodeMeta(bytes: Uint8Array): { meta: Meta; header: Record<string, unknown> } {
+  const stored = metaPackr.unpack(bytes) as Record<string, unknown> | null;
+  const base = stored?.base as Partial<BaseImage> | undefined;
+  const valid =
+    stored?.version === META_VERSION &&
+    Number.isSafeInteger(stored.applied) &&
+    [base?.generation, base?.chunks, base?.bytes].every((n) => Number.isSafeInteger(n));
+  if (!valid) throw new StoredStateError('the meta record is in an unknown format');
+  return { meta: { applied: stored!.applied as number, base: base as BaseImage, deltas: 0 }, header: stored! };
 }

