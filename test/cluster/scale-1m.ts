@@ -39,7 +39,7 @@ async function memory(): Promise<string> {
   gc();
   const { rss, heapUsed, external } = process.memoryUsage();
   // external includes array buffers and strings msgpackr decoded natively.
-  return `RSS ${mib(rss)} (heap ${mib(heapUsed)}, external ${mib(external)})`;
+  return `RSS ${mib(rss)} (heap ${mib(heapUsed)}, external ${mib(external)}; peak so far ${mib(process.resourceUsage().maxRSS * 1024)})`;
 }
 
 /** Wall and CPU time: on a shared machine the wall time includes waiting for a core. */
@@ -161,7 +161,7 @@ async function build(): Promise<{ index: number; data: Uint8Array }> {
   await timed('apply create-repository commands', () => fill(machine));
   console.log(`state built: ${await memory()}`);
   const image = await timed('snapshot (encode)', () => machine.snapshot());
-  console.log(`snapshot size: ${mib(image.data.byteLength)}`);
+  console.log(`snapshot size: ${mib(image.data.byteLength)}; ${await memory()}`);
   await timed('dataloss scan (all healthy: lists none)', () => machine.view.dataloss().length);
   await timed('availability counts', () => machine.view.availabilityCounts());
   return image;

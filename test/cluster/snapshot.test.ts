@@ -56,7 +56,8 @@ t.test('malformed snapshots are refused with a reason', async (t) => {
     [bad({ version: SNAPSHOT_VERSION + 1 }), /version 2 is not readable/],
     [bad({ storages: [1] }), /storages is not a list of strings/],
     [bad({ repositories: { ...repositories, ids: new Uint8Array(3) } }), /ids holds 3 bytes, expected 24/],
-    [bad({ repositories: { ...repositories, relativePaths: 'a' } }), /1 relative paths for 3 repositories/],
+    [bad({ repositories: { ...repositories, relativePaths: new Uint8Array([97]) } }), /1 relative paths for 3 repositories/],
+    [bad({ repositories: { ...repositories, relativePaths: 'a' } }), /relativePaths is not bytes/],
     [bad({ storages: ['g1'] }), /names unknown storage/],
     [bad({ routers: [['r1']] }), /router row is malformed/],
   ];
