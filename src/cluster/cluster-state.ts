@@ -119,6 +119,7 @@ export class ClusterState {
     this.settings = other.settings;
     this.paths = other.paths;
     this.dirty = new Set();
+    // Past both counters, so no memoized health of this object survives the swap.
     this.healthVersion = other.healthVersion + this.healthVersion + 1;
   }
 }
