@@ -23,8 +23,11 @@ export interface CallPlan {
   release: Release;
 }
 
-/** Rejects with a ProxyError (or the router's error) and holds no slot then. */
-export async function planCall(ctx: PlanContext, method: MethodInfo, first: Uint8Array, metadata: grpc.Metadata): Promise<CallPlan> {
+/**
+ * Rejects with a ProxyError (or the router's error) and holds no slot then.
+ * `metadata` is built only if the router reads it.
+ */
+export async function planCall(ctx: PlanContext, method: MethodInfo, first: Uint8Array, metadata: () => grpc.Metadata): Promise<CallPlan> {
   const facts = ctx.codec.read(method, first);
   const release = ctx.limiter.acquireRepository(repositoryKey(facts));
   let route: Route;
@@ -43,8 +46,16 @@ export async function planCall(ctx: PlanContext, method: MethodInfo, first: Uint
   }
 }
 
-function routeRequest(method: MethodInfo, metadata: grpc.Metadata, facts: RequestFacts): RouteRequest {
-  return { method, metadata, ...facts };
+function routeRequest(method: MethodInfo, metadata: () => grpc.Metadata, facts: RequestFacts): RouteRequest {
+  let built: grpc.Metadata | undefined;
+  return {
+    method,
+    ...facts,
+    get metadata(): grpc.Metadata {
+      built ??= metadata();
+      return built;
+    },
+  };
 }
 
 // NUL cannot occur in a validated name, so it separates the parts safely.

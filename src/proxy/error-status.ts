@@ -7,6 +7,9 @@ import { ProxyError, type ProxyErrorCode } from './errors.js';
 const STATUS_OF_CODE: Readonly<Record<ProxyErrorCode, grpc.status>> = {
   PROXY_INVALID_REQUEST: grpc.status.INVALID_ARGUMENT,
   PROXY_OVERLOADED: grpc.status.RESOURCE_EXHAUSTED,
+  PROXY_MESSAGE_TOO_LARGE: grpc.status.RESOURCE_EXHAUSTED,
+  // The gRPC compression spec's answer to an unknown algorithm.
+  PROXY_UNSUPPORTED_ENCODING: grpc.status.UNIMPLEMENTED,
   ROUTE_NOT_FOUND: grpc.status.NOT_FOUND,
   ROUTE_ALREADY_EXISTS: grpc.status.ALREADY_EXISTS,
   ROUTE_READ_ONLY: grpc.status.FAILED_PRECONDITION,

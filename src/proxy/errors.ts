@@ -11,7 +11,7 @@ export abstract class ProxyError extends Error {
   abstract readonly code: ProxyErrorCode;
 }
 
-export type ProxyErrorCode = 'PROXY_INVALID_REQUEST' | 'PROXY_OVERLOADED' | RoutingErrorCode;
+export type ProxyErrorCode = 'PROXY_INVALID_REQUEST' | 'PROXY_OVERLOADED' | 'PROXY_MESSAGE_TOO_LARGE' | 'PROXY_UNSUPPORTED_ENCODING' | RoutingErrorCode;
 
 /** The request cannot be forwarded as sent; `field` names what is wrong (e.g. `repository.relative_path`). */
 export class InvalidRequestError extends ProxyError {
@@ -32,6 +32,25 @@ export class OverloadedError extends ProxyError {
     readonly limit: number,
   ) {
     super(scope === 'router' ? `too many calls in flight (limit ${limit})` : `too many calls in flight for this repository (limit ${limit})`);
+  }
+}
+
+/** A message longer than the configured bound. */
+export class MessageTooLargeError extends ProxyError {
+  readonly code = 'PROXY_MESSAGE_TOO_LARGE';
+  constructor(
+    readonly sizeBytes: number,
+    readonly limitBytes: number,
+  ) {
+    super(`message of ${sizeBytes} bytes is larger than the limit of ${limitBytes} bytes`);
+  }
+}
+
+/** A first message compressed with an algorithm the router cannot read. */
+export class UnsupportedEncodingError extends ProxyError {
+  readonly code = 'PROXY_UNSUPPORTED_ENCODING';
+  constructor(readonly encoding: string) {
+    super(`the first message is compressed with "${encoding}", which the router does not support`);
   }
 }
 

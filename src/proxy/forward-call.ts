@@ -102,7 +102,7 @@ class ForwardedCall {
 
   private async open(first: Buffer): Promise<void> {
     try {
-      this.plan = await planCall(this.ctx, this.method, first, this.call.metadata);
+      this.plan = await planCall(this.ctx, this.method, first, () => this.call.metadata);
     } catch (error) {
       if (!(error instanceof ProxyError)) this.ctx.report(error, this.method);
       return this.answer(statusOfError(error));

@@ -1,21 +1,20 @@
-// The router's gRPC front: every method of the registry, registered as a
-// bidi handler with identity (de)serializers (the wire format is the same
-// for all four kinds, so one handler shape serves them all). Repository and
-// storage scoped calls are forwarded; server-scoped ones answered here.
+// The router's gRPC front on grpc-js: every method of the registry,
+// registered as a bidi handler with identity (de)serializers (the wire
+// format is the same for all four kinds, so one handler shape serves them
+// all). Repository and storage scoped calls are forwarded; server-scoped
+// ones answered here.
 import * as grpc from '@grpc/grpc-js';
-import { gitalyProtocol, UnclassifiedMethodError, type GitalyProtocol, type MethodInfo } from '../protocol/index.js';
-import { ChannelPool } from './channel-pool.js';
-import { FirstMessageCodec } from './first-message.js';
+import type { MethodInfo } from '../protocol/index.js';
 import { forwardCall, type ForwardContext } from './forward-call.js';
-import { DEFAULT_FAN_OUT_TIMEOUT_MS, resolveLimits, type ForwarderLimits, type ForwarderOptions } from './forwarder-options.js';
-import { InFlightLimiter } from './inflight-limiter.js';
-import { serverScopedHandler, type ServerScopedContext } from './server-scoped.js';
-import { InternalTokens } from './upstream-metadata.js';
+import { forwarderContext, type ForwarderContext } from './forwarder-context.js';
+import type { ForwarderLimits, ForwarderOptions } from './forwarder-options.js';
+import type { InFlightLimiter } from './inflight-limiter.js';
+import { serverScopedHandler } from './server-scoped-call.js';
 
 export interface Forwarder {
   readonly limits: ForwarderLimits;
   readonly limiter: InFlightLimiter;
-  /** Options a grpc.Server needs so message bounds hold on the client side too. */
+  /** Options a grpc.Server needs so the message bound holds on its side too. */
   readonly serverOptions: grpc.ServerOptions;
   /** Adds every method of the registry to the server. */
   register(server: grpc.Server): void;
@@ -23,67 +22,50 @@ export interface Forwarder {
   close(): void;
 }
 
+/** A listening forwarder, whatever its transport. */
+export interface ForwardingListener {
+  /** host:port with the bound port. */
+  address: string;
+  port: number;
+  limiter: InFlightLimiter;
+  /** Stops taking calls, waits up to graceMs for those in flight, then cuts them off. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export interface RunningForwarder extends ForwardingListener {
+  forwarder: Forwarder;
+  server: grpc.Server;
+}
+
 const identity = (bytes: Buffer): Buffer => bytes;
 
 export function createForwarder(options: ForwarderOptions): Forwarder {
-  const protocol = options.protocol ?? gitalyProtocol();
-  // Startup fails, rather than a call later, when a method cannot be routed.
-  if (protocol.registry.problems.length > 0) throw new UnclassifiedMethodError(protocol.registry.problems);
-  const limits = resolveLimits(options.limits);
-  const limiter = new InFlightLimiter({ maxCalls: limits.maxCalls, maxCallsPerRepository: limits.maxCallsPerRepository });
-  const pool = new ChannelPool({
-    maxMessageBytes: limits.maxMessageBytes,
-    ...(options.channelOptions !== undefined ? { channelOptions: options.channelOptions } : {}),
-    ...(options.channelCredentials !== undefined ? { credentials: options.channelCredentials } : {}),
-  });
-  const tokens = new InternalTokens();
-  const report = options.onError ?? (() => undefined);
-  const forward: ForwardContext = {
-    codec: new FirstMessageCodec(protocol.root),
-    router: options.router,
-    limiter,
-    pool,
-    tokens,
-    report,
-    ...(options.auth !== undefined ? { auth: options.auth } : {}),
-  };
-  const scoped: ServerScopedContext = {
-    pool,
-    tokens,
-    root: protocol.root,
-    nodes: options.nodes ?? (async () => []),
-    serverVersion: options.serverVersion ?? '',
-    fanOutTimeoutMs: options.fanOutTimeoutMs ?? DEFAULT_FAN_OUT_TIMEOUT_MS,
-    ...(options.auth !== undefined ? { auth: options.auth } : {}),
-  };
+  const ctx = forwarderContext(options);
+  const forward: ForwardContext = { ...ctx, ...(options.auth !== undefined ? { auth: options.auth } : {}) };
   return {
-    limits,
-    limiter,
+    limits: ctx.limits,
+    limiter: ctx.limiter,
     serverOptions: {
-      'grpc.max_receive_message_length': limits.maxMessageBytes,
-      'grpc.max_send_message_length': limits.maxMessageBytes,
+      'grpc.max_receive_message_length': ctx.limits.maxMessageBytes,
+      'grpc.max_send_message_length': ctx.limits.maxMessageBytes,
       'grpc.enable_channelz': 0,
     },
-    register: (server) => registerAll(server, protocol, forward, scoped),
-    close: () => pool.close(),
+    register: (server) => registerAll(server, ctx, forward),
+    close: () => ctx.pool.close(),
   };
 }
 
-function registerAll(server: grpc.Server, protocol: GitalyProtocol, forward: ForwardContext, scoped: ServerScopedContext): void {
-  for (const [service, methods] of byService(protocol.registry.all())) {
+function registerAll(server: grpc.Server, ctx: ForwarderContext, forward: ForwardContext): void {
+  for (const methods of byService(ctx.protocol.registry.all()).values()) {
     const definition: Record<string, grpc.MethodDefinition<Buffer, Buffer>> = {};
     const implementation: grpc.UntypedServiceImplementation = {};
     for (const method of methods) {
       definition[method.method] = bidiDefinition(method);
       implementation[method.method] = (method.scope === 'server'
-        ? serverScopedHandler(scoped, method)
+        ? serverScopedHandler(ctx.scoped, method, forward.auth)
         : (call: grpc.ServerDuplexStream<Buffer, Buffer>) => forwardCall(forward, method, call)) as grpc.UntypedHandleCall;
     }
-    try {
-      server.addService(definition, implementation);
-    } catch (error) {
-      throw new Error(`cannot register ${service}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-    }
+    server.addService(definition, implementation);
   }
 }
 
@@ -100,24 +82,10 @@ function bidiDefinition(method: MethodInfo): grpc.MethodDefinition<Buffer, Buffe
   };
 }
 
-function byService(methods: readonly MethodInfo[]): Map<string, MethodInfo[]> {
+export function byService(methods: readonly MethodInfo[]): Map<string, MethodInfo[]> {
   const grouped = new Map<string, MethodInfo[]>();
-  for (const method of methods) {
-    const list = grouped.get(method.service) ?? [];
-    list.push(method);
-    grouped.set(method.service, list);
-  }
+  for (const method of methods) grouped.set(method.service, [...(grouped.get(method.service) ?? []), method]);
   return grouped;
-}
-
-export interface RunningForwarder {
-  /** host:port with the bound port. */
-  address: string;
-  port: number;
-  forwarder: Forwarder;
-  server: grpc.Server;
-  /** Stops taking calls, waits up to graceMs for those in flight, then cuts them off. */
-  close(graceMs?: number): Promise<void>;
 }
 
 /** A grpc.Server of its own, listening on host:port (port 0 picks one). */
@@ -128,8 +96,14 @@ export async function startForwardingServer(options: ForwarderOptions, listen = 
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(listen, credentials, (error, bound) => (error ? reject(error) : resolve(bound)));
   });
-  const host = listen.slice(0, listen.lastIndexOf(':'));
-  return { address: `${host}:${port}`, port, forwarder, server, close: (graceMs = 5_000) => shutdown(server, forwarder, graceMs) };
+  return {
+    address: `${listen.slice(0, listen.lastIndexOf(':'))}:${port}`,
+    port,
+    forwarder,
+    server,
+    limiter: forwarder.limiter,
+    close: (graceMs = 5_000) => shutdown(server, forwarder, graceMs),
+  };
 }
 
 async function shutdown(server: grpc.Server, forwarder: Forwarder, graceMs: number): Promise<void> {

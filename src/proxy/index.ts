@@ -8,3 +8,5 @@ export { DEFAULT_LIMITS, type ForwarderLimits, type ForwarderOptions } from './f
 export { FirstMessageCodec, type RequestFacts } from './first-message.js';
 export { validateRelativePath, validateRepository, validateStorageName } from './request-validation.js';
 export { grpcTarget } from './channel-pool.js';
+export { startH2ForwardingServer } from './h2-forwarding-server.js';
+export type { ForwardingListener } from './forwarding-server.js';

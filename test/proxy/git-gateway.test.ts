@@ -5,11 +5,11 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import t from 'tap';
-import { startForwardingServer } from '../../src/proxy/index.js';
 import { git, seedWorkRepo, tempDir } from '../gitaly/fixtures/git.js';
 import { Rpc } from '../gitaly/fixtures/rpc.js';
 import { replicaPath, staticRouter, VIRTUAL_STORAGE } from './fixtures/static-router.js';
 import { childEnv, distBuilt, entryArgs, GATEWAY_ENTRY, startStorageNode, waitForLog } from './fixtures/storage-node.js';
+import { TRANSPORTS } from './fixtures/transports.js';
 
 const NODE_TOKEN = 'gateway node secret';
 const CLIENT_TOKEN = 'gateway client secret';
@@ -20,36 +20,46 @@ if (!distBuilt()) {
 }
 
 const node = await startStorageNode(NODE_TOKEN);
-const proxy = await startForwardingServer({ router: staticRouter({ address: node.address, token: NODE_TOKEN }), auth: { token: CLIENT_TOKEN } });
-const gatewayArgs = ['--listen', '127.0.0.1:0', '--target', proxy.address, '--storage', VIRTUAL_STORAGE];
-const gateway = spawn(process.execPath, entryArgs(GATEWAY_ENTRY, 'runGitGatewayCli', gatewayArgs), {
-  env: childEnv({ GIT_GATEWAY_TOKEN: CLIENT_TOKEN }),
-  stdio: ['ignore', 'pipe', 'pipe'],
-});
-const gatewayExited = once(gateway, 'exit');
-const base = `http://${await waitForLog(gateway, 'git gateway listening')}`;
-const rpc = new Rpc(proxy.address, CLIENT_TOKEN);
-t.teardown(async () => {
-  rpc.close();
-  gateway.kill('SIGTERM');
-  await gatewayExited;
-  await proxy.close();
-  await node.stop();
-});
-
+t.teardown(() => node.stop());
 const refsOf = (dir: string) => git(dir, 'for-each-ref', '--format=%(refname) %(objectname)');
 
-for (const protocol of ['0', '2']) {
-  t.test(`git push and clone through the gateway and the router (protocol v${protocol})`, async (t) => {
-    const relative = `group/project-v${protocol}.git`;
-    await rpc.unary('/gitaly.RepositoryService/CreateRepository', { repository: { storage_name: VIRTUAL_STORAGE, relative_path: relative } });
-    const work = await seedWorkRepo();
-    const url = `${base}/${relative}`;
-    await git(work.dir, '-c', `protocol.version=${protocol}`, 'push', '-q', url, 'refs/heads/*:refs/heads/*', 'refs/tags/*:refs/tags/*');
-    t.equal(await refsOf(path.join(node.storageDir, replicaPath(relative))), await refsOf(work.dir), 'the push landed at the replica path');
-    const clone = path.join(await tempDir('proxy-gateway-'), 'clone.git');
-    await git(path.dirname(clone), '-c', `protocol.version=${protocol}`, 'clone', '-q', '--mirror', url, clone);
-    t.equal(await refsOf(clone), await refsOf(work.dir), 'the clone has every ref');
-    await git(clone, 'fsck', '--strict');
+async function startGateway(target: string): Promise<{ base: string; stop(): Promise<void> }> {
+  const args = ['--listen', '127.0.0.1:0', '--target', target, '--storage', VIRTUAL_STORAGE];
+  const child = spawn(process.execPath, entryArgs(GATEWAY_ENTRY, 'runGitGatewayCli', args), { env: childEnv({ GIT_GATEWAY_TOKEN: CLIENT_TOKEN }), stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = once(child, 'exit');
+  const base = `http://${await waitForLog(child, 'git gateway listening')}`;
+  return {
+    base,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+for (const [transport, startProxy] of TRANSPORTS) {
+  t.test(transport, async (t) => {
+    const proxy = await startProxy({ router: staticRouter({ address: node.address, token: NODE_TOKEN }), auth: { token: CLIENT_TOKEN } });
+    const gateway = await startGateway(proxy.address);
+    const rpc = new Rpc(proxy.address, CLIENT_TOKEN);
+    t.teardown(async () => {
+      rpc.close();
+      await gateway.stop();
+      await proxy.close();
+    });
+    for (const protocol of ['0', '2']) {
+      t.test(`git push and clone through the gateway and the router (protocol v${protocol})`, async (t) => {
+        const relative = `${transport}/project-v${protocol}.git`;
+        await rpc.unary('/gitaly.RepositoryService/CreateRepository', { repository: { storage_name: VIRTUAL_STORAGE, relative_path: relative } });
+        const work = await seedWorkRepo();
+        const url = `${gateway.base}/${relative}`;
+        await git(work.dir, '-c', `protocol.version=${protocol}`, 'push', '-q', url, 'refs/heads/*:refs/heads/*', 'refs/tags/*:refs/tags/*');
+        t.equal(await refsOf(path.join(node.storageDir, replicaPath(relative))), await refsOf(work.dir), 'the push landed at the replica path');
+        const clone = path.join(await tempDir('proxy-gateway-'), 'clone.git');
+        await git(path.dirname(clone), '-c', `protocol.version=${protocol}`, 'clone', '-q', '--mirror', url, clone);
+        t.equal(await refsOf(clone), await refsOf(work.dir), 'the clone has every ref');
+        await git(clone, 'fsck', '--strict');
+      });
+    }
   });
 }
