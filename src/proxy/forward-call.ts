@@ -74,7 +74,7 @@ class ForwardedCall {
 
   private onClientData(chunk: Buffer): void {
     if (this.upstream !== undefined) {
-      if (!this.upstream.write(chunk)) this.call.pause();
+      if (!this.upstream.write(chunk)) this.holdClient(this.upstream);
       return;
     }
     this.pending.push(chunk);
@@ -135,9 +135,19 @@ class ForwardedCall {
       this.upstreamStatus = status;
       this.maybeFinish();
     });
-    upstream.on('drain', () => this.call.resume());
-    this.call.on('drain', () => upstream.resume());
     return upstream;
+  }
+
+  // Backpressure: a side whose buffer is full stops the other until 'drain'.
+  // The listeners go on only when needed; most unary calls never need them.
+  private holdClient(upstream: UpstreamCall): void {
+    this.call.pause();
+    upstream.once('drain', () => this.call.resume());
+  }
+
+  private holdUpstream(upstream: UpstreamCall): void {
+    upstream.pause();
+    this.call.once('drain', () => upstream.resume());
   }
 
   private sendPending(upstream: UpstreamCall, first: Uint8Array): void {
@@ -145,13 +155,14 @@ class ForwardedCall {
     for (const chunk of this.pending.slice(1)) full = !upstream.write(chunk) || full;
     this.pending.length = 0;
     if (this.clientEnded) upstream.end();
-    else if (!full) this.call.resume();
+    else if (full) upstream.once('drain', () => this.call.resume());
+    else this.call.resume();
   }
 
   private onUpstreamData(upstream: UpstreamCall, chunk: Buffer): void {
     if (this.clientGone) return;
     if (this.policy?.holdsMessages === true) this.held.push(chunk);
-    else if (!this.call.write(chunk)) upstream.pause();
+    else if (!this.call.write(chunk)) this.holdUpstream(upstream);
   }
 
   // grpc-js reports the status as soon as it arrives, while messages may

@@ -71,8 +71,8 @@ export class H2ForwardedCall {
     this.responseGuard = new MessageSizeGuard(ctx.maxMessageBytes);
   }
 
+  /** The dispatcher has put an 'error' listener on the stream already. */
   start(): void {
-    this.stream.on('error', () => undefined);
     this.stream.on('close', () => this.onClientClose());
     const refusal = this.admit();
     if (refusal !== undefined) return this.answerError(refusal.code, refusal.details);
@@ -99,7 +99,7 @@ export class H2ForwardedCall {
     if (this.upstream !== undefined || this.opening) {
       if (!this.guard(this.requestGuard, chunk)) return;
       if (this.upstream === undefined) return void this.pending.push(chunk);
-      if (!this.upstream.write(chunk)) this.stream.pause();
+      if (!this.upstream.write(chunk)) this.holdClient(this.upstream);
       return;
     }
     let first: FirstMessage | undefined;
@@ -186,11 +186,21 @@ export class H2ForwardedCall {
     upstream.on('response', (headers) => this.onResponse(headers));
     upstream.on('data', (chunk: Buffer) => this.onUpstreamData(upstream, chunk));
     upstream.on('trailers', (trailers) => (this.trailers = trailers));
-    upstream.on('end', () => void this.finish(upstream));
+    // After 'end' when the node ended the call, at once when the stream was reset.
     upstream.on('close', () => void this.finish(upstream));
-    upstream.on('drain', () => this.stream.resume());
-    this.stream.on('drain', () => upstream.resume());
     return upstream;
+  }
+
+  // Backpressure: a side whose buffer is full stops the other until 'drain'.
+  // The listeners go on only when needed; most unary calls never need them.
+  private holdClient(upstream: http2.ClientHttp2Stream): void {
+    this.stream.pause();
+    upstream.once('drain', () => this.stream.resume());
+  }
+
+  private holdUpstream(upstream: http2.ClientHttp2Stream): void {
+    upstream.pause();
+    this.stream.once('drain', () => upstream.resume());
   }
 
   private upstreamHeaders(plan: CallPlan): http2.OutgoingHttpHeaders {
@@ -209,7 +219,8 @@ export class H2ForwardedCall {
     for (const chunk of this.pending) full = !upstream.write(chunk) || full;
     this.pending.length = 0;
     if (this.clientEnded) upstream.end();
-    else if (!full) this.stream.resume();
+    else if (full) upstream.once('drain', () => this.stream.resume());
+    else this.stream.resume();
   }
 
   private onResponse(headers: http2.IncomingHttpHeaders): void {
@@ -228,14 +239,13 @@ export class H2ForwardedCall {
   private onUpstreamData(upstream: http2.ClientHttp2Stream, chunk: Buffer): void {
     if (this.clientGone || this.answered || !this.guard(this.responseGuard, chunk)) return;
     if (this.policy?.holdsMessages === true) this.held.push(chunk);
-    else if (!this.stream.write(chunk)) upstream.pause();
+    else if (!this.stream.write(chunk)) this.holdUpstream(upstream);
   }
 
   private finishing = false;
 
   private async finish(upstream: http2.ClientHttp2Stream): Promise<void> {
-    // 'end' comes once every message was read; 'close' alone means a reset.
-    if (this.finishing || (!upstream.readableEnded && !upstream.destroyed && !upstream.closed)) return;
+    if (this.finishing) return;
     this.finishing = true;
     const outcome = this.outcome(upstream);
     const plan = this.plan as CallPlan;
