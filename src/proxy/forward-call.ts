@@ -12,6 +12,7 @@ import { statusOfError } from './error-status.js';
 import type { Release } from './inflight-limiter.js';
 import { finishPolicy, finishQuietly, settleHeld, type FinishPolicy } from './route-finish.js';
 import { upstreamMetadata, type InternalTokens } from './upstream-metadata.js';
+import { clientStatusOf } from './upstream-status.js';
 
 export interface ForwardContext extends PlanContext {
   pool: ChannelPool;
@@ -26,6 +27,8 @@ type ServerCall = grpc.ServerDuplexStream<Buffer, Buffer>;
 type UpstreamCall = grpc.ClientDuplexStream<Buffer, Buffer>;
 
 const identity = (bytes: Buffer): Buffer => bytes;
+/** Client messages held in memory while the router decides, before the client is paused. */
+const PENDING_BEFORE_PAUSE = 16;
 const ignore = (): void => undefined;
 
 export function forwardCall(ctx: ForwardContext, method: MethodInfo, call: ServerCall): void {
@@ -78,10 +81,10 @@ class ForwardedCall {
       return;
     }
     this.pending.push(chunk);
-    if (this.pending.length > 1) return;
-    // Nothing more is read until the route is known.
-    this.call.pause();
-    void this.open(chunk);
+    // While the router decides, a few more messages may wait here; past that
+    // the client is held. (Pausing at once costs a stream round of its own.)
+    if (this.pending.length === PENDING_BEFORE_PAUSE) this.call.pause();
+    if (this.pending.length === 1) void this.open(chunk);
   }
 
   private onClientEnd(): void {
@@ -156,7 +159,7 @@ class ForwardedCall {
     this.pending.length = 0;
     if (this.clientEnded) upstream.end();
     else if (full) upstream.once('drain', () => this.call.resume());
-    else this.call.resume();
+    else if (this.call.isPaused()) this.call.resume();
   }
 
   private onUpstreamData(upstream: UpstreamCall, chunk: Buffer): void {
@@ -168,9 +171,9 @@ class ForwardedCall {
   // grpc-js reports the status as soon as it arrives, while messages may
   // still wait in the paused stream: the client gets them first.
   private maybeFinish(): void {
-    const status = this.upstreamStatus;
     const plan = this.plan;
-    if (status === undefined || plan === undefined) return;
+    if (this.upstreamStatus === undefined || plan === undefined) return;
+    const status = clientStatusOf(this.upstreamStatus, this.clientGone);
     if ((!this.upstreamEnded && !this.clientGone) || this.finishing) return;
     this.finishing = true;
     if (this.policy?.holdsStatus === true) void this.finishHeld(plan, status);

@@ -25,6 +25,7 @@ import type { H2SessionPool } from './h2-session-pool.js';
 import type { Release } from './inflight-limiter.js';
 import { finishPolicy, finishQuietly, settleHeld, type FinishPolicy } from './route-finish.js';
 import type { InternalTokens } from './upstream-metadata.js';
+import { clientStatusOf } from './upstream-status.js';
 
 export interface H2ForwardContext extends PlanContext {
   sessions: H2SessionPool;
@@ -268,11 +269,17 @@ export class H2ForwardedCall {
     if (local !== undefined) return { trailers: statusTrailers(local.code, local.details), status: () => ({ ...local, metadata: new grpc.Metadata() }) };
     const trailers = this.trailers;
     if (trailers !== undefined && trailers['grpc-status'] !== undefined) {
+      if (Number(trailers['grpc-status']) === grpc.status.CANCELLED && !this.clientGone) {
+        const status = clientStatusOf(statusFromTrailers(trailers), false);
+        return { trailers: statusTrailers(status.code, status.details), status: () => status };
+      }
       const { ':status': _status, ...rest } = responseHeaders(trailers);
       return { trailers: rest, status: () => statusFromTrailers(trailers) };
     }
-    const reset = this.clientGone ? { code: grpc.status.CANCELLED, details: 'cancelled by the client' } : statusFromReset(upstream.rstCode ?? h2.NGHTTP2_INTERNAL_ERROR, this.upstreamError);
-    return { trailers: statusTrailers(reset.code, reset.details), status: () => ({ ...reset, metadata: new grpc.Metadata() }) };
+    const reset = this.clientGone
+      ? { code: grpc.status.CANCELLED, details: 'cancelled by the client', metadata: new grpc.Metadata() }
+      : clientStatusOf({ ...statusFromReset(upstream.rstCode ?? h2.NGHTTP2_INTERNAL_ERROR, this.upstreamError), metadata: new grpc.Metadata() }, false);
+    return { trailers: statusTrailers(reset.code, reset.details), status: () => reset };
   }
 
   /** Held messages, then the trailers; or trailers only when no header went out. */

@@ -96,6 +96,35 @@ for (const [transport, startProxy] of TRANSPORTS) {
       t.match(finished.filter((f) => f.path === UPLOAD_PACK).at(-1), { status: { code: grpc.status.CANCELLED } });
     });
 
+    t.test('a node that goes away mid-call ends the client\'s call; onFinish hears of it', async (t) => {
+      const doomed = await startFakeNode();
+      const started = deferred();
+      doomed.handle(FIND_ALL, (call) => call.once('data', () => {
+        call.write(encodeRequest('gitaly.FindAllBranchNamesResponse', { names: [Buffer.from('refs/heads/main')] }));
+        started.resolve();
+      }));
+      const seen: grpc.StatusObject[] = [];
+      const viaDoomed = await startProxy({
+        router: staticRouter({ address: doomed.address, decorate: (route: Route) => ({ ...route, onFinish: (status) => void seen.push(status) }) }),
+      });
+      const doomedClient = ownClient(viaDoomed.address);
+      t.teardown(async () => {
+        doomedClient.close();
+        await viaDoomed.close(0);
+      });
+      const stream = doomedClient.makeServerStreamRequest(FIND_ALL, identity, identity, repoRequest('gitaly.FindAllBranchNamesRequest'), new grpc.Metadata(), {});
+      stream.on('error', () => undefined);
+      const firstMessage = deferred();
+      stream.on('data', () => firstMessage.resolve());
+      await started.promise;
+      await firstMessage.promise;
+      doomed.kill();
+      const status = await statusOfCall(stream);
+      t.equal(status.code, grpc.status.UNAVAILABLE, `the client learns the node is gone (${status.details})`);
+      t.equal(viaDoomed.limiter.inFlight, 0, 'the slot is back');
+      t.match(seen, [{ code: grpc.status.UNAVAILABLE }], 'onFinish got the same status');
+    });
+
     t.test('headers, trailers and statuses pass through both ways', async (t) => {
       const seen = deferred<grpc.Metadata>();
       fake.handle(FIND_ALL, (call) => {
