@@ -8,7 +8,9 @@
 // (rotating the order) so drifting background load hits all alike.
 //
 // Run: npm run build && node dist/bench/router/unary.js [--rounds 5] [--seconds 5]
-//        [--concurrency 1,16] [--ways direct,router,bare,h2] [--cpu-prof DIR]
+//        [--concurrency 1,16,64] [--ways direct,router,bare,h2] [--cpu-prof DIR]
+// Targets (issue 4 §8): through a router >= 80 % of direct's calls/s, at
+// <= 120 µs of router CPU per call. The last lines say which way met them.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,6 +24,8 @@ import { fixed, median } from './stats.js';
 
 type Way = 'direct' | ProxyMode;
 const TOKEN = 'bench-router-secret';
+const TARGET_RATIO = 0.8;
+const TARGET_PROXY_US_PER_CALL = 120;
 
 interface Options {
   rounds: number;
@@ -53,7 +57,7 @@ function parseArgs(argv: string[]): Options {
   return {
     rounds: Number(get('--rounds') ?? 5),
     seconds: Number(get('--seconds') ?? 5),
-    concurrency: (get('--concurrency') ?? '1,16').split(',').map(Number),
+    concurrency: (get('--concurrency') ?? '1,16,64').split(',').map(Number),
     ways,
     cpuProfDir: get('--cpu-prof'),
   };
@@ -110,21 +114,27 @@ async function measure(job: ClientJob, pids: { node: number; proxy?: number }): 
   };
 }
 
+/** Median ratio over direct (paired by round) and median proxy CPU per call. */
+function summary(samples: Sample[], way: Way, concurrency: number): { ratio: number; proxyUs: number } {
+  const mine = samples.filter((s) => s.way === way && s.concurrency === concurrency);
+  const ratios = mine.map((s) => {
+    const direct = samples.find((d) => d.way === 'direct' && d.concurrency === concurrency && d.round === s.round);
+    return direct === undefined ? Number.NaN : s.result.callsPerSec / direct.result.callsPerSec;
+  });
+  return { ratio: median(ratios), proxyUs: median(mine.map((s) => s.proxyUsPerCall)) };
+}
+
 function report(samples: Sample[], options: Options): void {
   for (const concurrency of options.concurrency) {
     console.log(`\nconcurrency ${concurrency} (${options.rounds} rounds of ${options.seconds} s; medians; ratio = calls/s over direct's in the same round)`);
     console.log(['way', 'calls/s', 'ratio', 'p50 µs', 'p99 µs', 'proxy CPU µs/call', 'node µs/call', 'client µs/call', 'other cores', 'errors'].join(' | '));
     for (const way of options.ways) {
       const mine = samples.filter((s) => s.way === way && s.concurrency === concurrency);
-      const ratios = mine.map((s) => {
-        const direct = samples.find((d) => d.way === 'direct' && d.concurrency === concurrency && d.round === s.round);
-        return direct === undefined ? Number.NaN : s.result.callsPerSec / direct.result.callsPerSec;
-      });
       const m = (pick: (s: Sample) => number): number => median(mine.map(pick));
       console.log([
         way,
         fixed(m((s) => s.result.callsPerSec)),
-        fixed(median(ratios), 2),
+        fixed(summary(samples, way, concurrency).ratio, 2),
         fixed(m((s) => s.result.p50Us)),
         fixed(m((s) => s.result.p99Us)),
         way === 'direct' ? '-' : fixed(m((s) => s.proxyUsPerCall)),
@@ -135,7 +145,16 @@ function report(samples: Sample[], options: Options): void {
       ].join(' | '));
     }
   }
-  console.log(`\n${JSON.stringify({ bench: 'router-unary', options, samples: samples.map((s) => ({ ...s, result: { ...s.result } })) })}`);
+  console.log(`\ntargets: ratio >= ${TARGET_RATIO}, proxy CPU <= ${TARGET_PROXY_US_PER_CALL} µs/call`);
+  for (const way of options.ways.filter((w) => w !== 'direct')) {
+    const verdicts = options.concurrency.map((concurrency) => {
+      const { ratio, proxyUs } = summary(samples, way, concurrency);
+      const met = ratio >= TARGET_RATIO && proxyUs <= TARGET_PROXY_US_PER_CALL;
+      return `c=${concurrency}: ${fixed(ratio, 2)} at ${fixed(proxyUs)} µs ${met ? 'met' : 'not met'}`;
+    });
+    console.log(`  ${way}: ${verdicts.join('; ')}`);
+  }
+  console.log(`\n${JSON.stringify({ bench: 'router-unary', options, samples })}`);
 }
 
 async function main(): Promise<void> {
@@ -153,16 +172,17 @@ async function main(): Promise<void> {
         const order = options.ways.map((_, i) => options.ways[(i + round) % options.ways.length] as Way);
         for (const way of order) {
           const proxy = way === 'direct' ? undefined : proxies.get(way);
+          // The bare proxy rewrites nothing: its client names the physical repository.
+          const physical = way === 'direct' || way === 'bare';
           const job: ClientJob = {
             target: proxy?.address ?? node.address,
-            storage: way === 'direct' ? BENCH_PHYSICAL_STORAGE : BENCH_VIRTUAL_STORAGE,
-            relativePath: way === 'direct' || way === 'bare' ? BENCH_REPLICA_PATH : BENCH_RELATIVE_PATH,
+            storage: physical ? BENCH_PHYSICAL_STORAGE : BENCH_VIRTUAL_STORAGE,
+            relativePath: physical ? BENCH_REPLICA_PATH : BENCH_RELATIVE_PATH,
             token: TOKEN,
             concurrency,
             warmupMs: 1_000,
             durationMs: options.seconds * 1_000,
           };
-          if (way === 'bare') job.storage = BENCH_PHYSICAL_STORAGE;
           const pids = { node: node.child.pid as number, ...(proxy !== undefined ? { proxy: proxy.child.pid as number } : {}) };
           const measured = await measure(job, pids);
           samples.push({ way, concurrency, round, ...measured });
