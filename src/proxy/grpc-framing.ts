@@ -64,8 +64,8 @@ export function plainMessage(first: FirstMessage, encoding: string | undefined, 
  * copying anything.
  */
 export class MessageSizeGuard {
-  private readonly prefix = Buffer.alloc(PREFIX_BYTES);
   private prefixBytes = 0;
+  private announced = 0;
   private bodyLeft = 0;
 
   constructor(private readonly maxMessageBytes: number) {}
@@ -80,10 +80,13 @@ export class MessageSizeGuard {
         at += skipped;
         continue;
       }
-      this.prefix[this.prefixBytes++] = chunk[at++] as number;
-      if (this.prefixBytes < PREFIX_BYTES) continue;
+      const byte = chunk[at++] as number;
+      // Byte 0 is the compression flag; bytes 1-4 the big-endian length.
+      if (this.prefixBytes > 0) this.announced = this.announced * 256 + byte;
+      if (++this.prefixBytes < PREFIX_BYTES) continue;
+      this.bodyLeft = this.announced;
       this.prefixBytes = 0;
-      this.bodyLeft = this.prefix.readUInt32BE(1);
+      this.announced = 0;
       if (this.bodyLeft > this.maxMessageBytes) throw new MessageTooLargeError(this.bodyLeft, this.maxMessageBytes);
     }
   }

@@ -207,7 +207,7 @@ export class H2ForwardedCall {
   private upstreamHeaders(plan: CallPlan): http2.OutgoingHttpHeaders {
     const out: http2.OutgoingHttpHeaders = { ':method': 'POST', ':scheme': 'http', ':path': this.method.path, ':authority': grpcTarget(plan.route.target.address) };
     forwardableHeaders(this.headers, out);
-    for (const [key, value] of Object.entries(plan.route.metadata ?? {})) out[key] = value;
+    if (plan.route.metadata !== undefined) Object.assign(out, plan.route.metadata);
     const secret = plan.route.target.token;
     if (secret !== undefined && secret.length > 0) out[AUTHORIZATION_METADATA_KEY] = this.ctx.tokens.header(secret);
     if (Number.isFinite(this.deadlineMs)) out['grpc-timeout'] = grpcTimeout(this.deadlineMs - Date.now());

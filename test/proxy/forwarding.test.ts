@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import * as grpc from '@grpc/grpc-js';
+import { gitalyClient } from '../../src/gitaly/index.js';
 import { gitalyProtocol } from '../../src/protocol/index.js';
 import { git, seedWorkRepo, tempDir } from '../gitaly/fixtures/git.js';
 import { Rpc, statusOf } from '../gitaly/fixtures/rpc.js';
@@ -93,6 +94,35 @@ for (const [transport, startProxy] of TRANSPORTS) {
       t.equal(await fetch.done, 0, 'upload-pack exited 0');
       const refsOf = (dir: string) => git(dir, 'for-each-ref', '--format=%(refname) %(objectname)');
       t.equal(await refsOf(clone), await refsOf(work.dir), 'the clone has every ref pushed');
+    });
+
+    t.test('a client that compresses its messages (gzip)', async (t) => {
+      const gzip = { channelOptions: { 'grpc.default_compression_algorithm': 2 } };
+      type Callback<T> = (error: grpc.ServiceError | null, response: T) => void;
+      const repositories = gitalyClient('gitaly.RepositoryService', proxy.address, { token: CLIENT_TOKEN, ...gzip }) as grpc.Client & {
+        RepositoryExists(request: object, callback: Callback<{ exists: boolean }>): void;
+      };
+      const operations = gitalyClient('gitaly.OperationService', proxy.address, { token: CLIENT_TOKEN, ...gzip }) as grpc.Client & {
+        UserCommitFiles(callback: Callback<{ branch_update: { branch_created: boolean } }>): grpc.ClientWritableStream<unknown>;
+      };
+      t.teardown(() => {
+        repositories.close();
+        operations.close();
+      });
+      const repository = virtualRepo('compressed/repo.git');
+      await rpc.unary('/gitaly.RepositoryService/CreateRepository', { repository });
+      const exists = await new Promise((resolve, reject) => repositories.RepositoryExists({ repository }, (error, response) => (error ? reject(error) : resolve(response))));
+      t.same(exists, { exists: true }, 'a compressed unary request is read and rewritten');
+      const committed = await new Promise<{ branch_update: { branch_created: boolean } }>((resolve, reject) => {
+        const call = operations.UserCommitFiles((error, response) => (error ? reject(error) : resolve(response)));
+        call.write({ header: { repository, user, branch_name: Buffer.from('main'), commit_message: Buffer.from('compressed') } });
+        call.write({ action: { header: { action: 'CREATE', file_path: Buffer.from('big.txt') } } });
+        call.write({ action: { content: Buffer.alloc(256 * 1024, 'z') } });
+        call.end();
+      });
+      t.equal(committed.branch_update.branch_created, true, 'compressed later messages reach the node intact');
+      const dir = path.join(node.storageDir, replicaPath(`${transport}/compressed/repo.git`));
+      t.equal((await git(dir, 'cat-file', '-s', 'main:big.txt')).trim(), String(256 * 1024));
     });
 
     t.test('clients authenticate with the external token; nodes get the internal one', async (t) => {

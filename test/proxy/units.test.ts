@@ -1,9 +1,16 @@
 // The small pure parts: the in-flight limiter, the server-scoped merges, the
-// error-to-status table, and address forms.
+// error-to-status table, address forms, gRPC framing and timeouts, the
+// storage-scoped peek, the status of a node that gave up.
+import { gzipSync } from 'node:zlib';
 import t from 'tap';
 import * as grpc from '@grpc/grpc-js';
-import { grpcStatusOf, grpcTarget, OverloadedError, RoutingError, statusOfError, InvalidRequestError } from '../../src/proxy/index.js';
+import { gitalyProtocol } from '../../src/protocol/index.js';
+import { FirstMessageCodec, grpcStatusOf, grpcTarget, OverloadedError, RoutingError, statusOfError, InvalidRequestError } from '../../src/proxy/index.js';
+import { MessageTooLargeError, UnsupportedEncodingError } from '../../src/proxy/errors.js';
+import { FirstMessageCollector, frameMessage, MessageSizeGuard, plainMessage } from '../../src/proxy/grpc-framing.js';
+import { deadlineFromHeaders, grpcTimeout } from '../../src/proxy/grpc-headers.js';
 import { InFlightLimiter } from '../../src/proxy/inflight-limiter.js';
+import { clientStatusOf } from '../../src/proxy/upstream-status.js';
 import { mergeDiskStatistics, mergeReadiness, mergeServerInfo } from '../../src/proxy/server-merge.js';
 
 t.test('limiter: bounds, release once, per-repository keys', async (t) => {
@@ -72,4 +79,62 @@ t.test('DiskStatistics and ReadinessCheck merges', async (t) => {
     { node: nodeA, ok: true, value: { failure_response: { failed_checks: [{ name: 'disk', error_message: 'full' }] } } },
     { node: nodeB, ok: false, error: 'down' },
   ]), { failure_response: { failed_checks: [{ name: 'a:1: disk', error_message: 'full' }, { name: 'b:1: reachable', error_message: 'down' }] } });
+});
+
+t.test('gRPC framing: the first message, compressed or not, and the size guard', async (t) => {
+  const message = Buffer.from('hello first message');
+  const framed = frameMessage(message);
+  const collector = new FirstMessageCollector(1024);
+  t.equal(collector.push(framed.subarray(0, 3)), undefined, 'a partial prefix waits');
+  t.equal(collector.push(framed.subarray(3, 10)), undefined, 'a partial body waits');
+  const first = collector.push(Buffer.concat([framed.subarray(10), Buffer.from([0, 0, 0, 0, 1, 7])]));
+  t.same(first?.message, message);
+  t.same(first?.rest, Buffer.from([0, 0, 0, 0, 1, 7]), 'what follows is kept for forwarding');
+  t.throws(() => new FirstMessageCollector(4).push(framed), MessageTooLargeError);
+  const gz = gzipSync(message);
+  const compressed = Buffer.concat([Buffer.from([1, 0, 0, 0, gz.length]), gz]);
+  const found = new FirstMessageCollector(1024).push(compressed);
+  t.equal(found?.compressed, true);
+  t.same(plainMessage(found!, 'gzip', 1024), message, 'gzip is read');
+  t.throws(() => plainMessage(found!, 'snappy', 1024), UnsupportedEncodingError);
+  t.throws(() => plainMessage(found!, 'gzip', 4), MessageTooLargeError, 'the bound holds after decompression');
+
+  const guard = new MessageSizeGuard(8);
+  guard.check(Buffer.from([0, 0, 0, 0, 8, 1, 2, 3]));
+  guard.check(Buffer.from([4, 5, 6, 7, 8, 0, 0, 0]));
+  t.throws(() => guard.check(Buffer.from([0, 9])), MessageTooLargeError, 'a prefix split across chunks is read whole');
+});
+
+t.test('grpc-timeout in and out', async (t) => {
+  t.equal(deadlineFromHeaders({}, 1000), Number.POSITIVE_INFINITY);
+  t.equal(deadlineFromHeaders({ 'grpc-timeout': '250m' }, 1000), 1250);
+  t.equal(deadlineFromHeaders({ 'grpc-timeout': '2S' }, 1000), 3000);
+  t.equal(deadlineFromHeaders({ 'grpc-timeout': '1M' }, 0), 60_000);
+  t.equal(deadlineFromHeaders({ 'grpc-timeout': '5000u' }, 0), 5);
+  t.throws(() => deadlineFromHeaders({ 'grpc-timeout': '12x' }, 0), { field: 'grpc-timeout' } as unknown as Error);
+  t.equal(grpcTimeout(1234.2), '1235m');
+  t.equal(grpcTimeout(-5), '0m');
+  t.equal(grpcTimeout(2e8), '200000S');
+});
+
+t.test('storage-scoped requests: the storage field is read, validated and rewritten', async (t) => {
+  const { root } = gitalyProtocol();
+  const codec = new FirstMessageCodec(root);
+  // No method of ours is storage-scoped yet; a Repository message stands in
+  // for a request whose storage name is field 2.
+  const method = { path: '/x/Y', service: 'x', method: 'Y', operation: 'accessor', scope: 'storage', streaming: 'unary', requestType: 'gitaly.Repository', responseType: 'gitaly.Repository', storage: { names: ['storage_name'], numbers: [2] } } as const;
+  const type = root.lookupType('gitaly.Repository');
+  const bytes = type.encode(type.fromObject({ storage_name: 'virtual', relative_path: 'keep' })).finish();
+  t.same(codec.read(method, bytes), { storage: 'virtual' });
+  const out = codec.rewrite(method, bytes, { target: { address: 'x' }, storageRewrite: 'physical-1' });
+  t.match(type.toObject(type.decode(out)), { storage_name: 'physical-1', relative_path: 'keep' });
+  t.throws(() => codec.read(method, type.encode(type.fromObject({ relative_path: 'x' })).finish()), InvalidRequestError, 'a missing storage is refused');
+});
+
+t.test('a node that cancels a call the client did not cancel is UNAVAILABLE', async (t) => {
+  const cancelled = { code: grpc.status.CANCELLED, details: 'Call cancelled', metadata: new grpc.Metadata() };
+  t.equal(clientStatusOf(cancelled, false).code, grpc.status.UNAVAILABLE);
+  t.equal(clientStatusOf(cancelled, true).code, grpc.status.CANCELLED);
+  const ok = { code: grpc.status.OK, details: '', metadata: new grpc.Metadata() };
+  t.equal(clientStatusOf(ok, false), ok);
 });
