@@ -13,6 +13,8 @@ export interface LocalGroupOptions {
   readonly basePort: number;
   readonly tickMs?: number;
   readonly electionTicks?: number;
+  /** Node flags for each member process (e.g. --cpu-prof, which NODE_OPTIONS may not carry). */
+  readonly nodeArgs?: readonly string[];
   /** Receives each line a member logs. */
   readonly onLog?: (id: NodeId, line: string) => void;
 }
@@ -50,6 +52,7 @@ export class LocalGroup {
     const child = spawn(
       process.execPath,
       [
+        ...(this.options.nodeArgs ?? []),
         bin,
         '--id', String(id),
         '--members', formatMembers(this.members),
