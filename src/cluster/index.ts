@@ -16,3 +16,5 @@ export type { ClusterStateMachine } from './cluster-state-machine.js';
 export { MemoryClusterStateMachine } from './memory-cluster-state-machine.js';
 export { LevelClusterStateMachine, type LevelClusterStateMachineOptions } from './level-cluster-state-machine.js';
 export { ClusterError, ClusterInvariantError, CommandDecodeError, SnapshotFormatError, StoredStateError } from './errors.js';
+export type { BodyOf, ClusterAccess } from './cluster-access.js';
+export { MemoryClusterLog } from './memory-cluster-access.js';
