@@ -23,7 +23,7 @@ export interface ClusterAccess {
    * apply result. Rejects when it cannot commit (no quorum, timeout): the
    * caller must treat the outcome as unknown.
    */
-  propose<T extends CommandType>(body: BodyOf<T>): Promise<ResultByType[T]>;
+  propose<B extends CommandBody>(body: B): Promise<ResultByType[B['type']]>;
   /** Whether this router is the Raft leader now (the reconciler and intent sweeper run there). */
   isLeader(): boolean;
 }

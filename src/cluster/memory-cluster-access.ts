@@ -1,8 +1,8 @@
 import type { AppliedCommand } from '../raft/state-machine.js';
-import type { BodyOf, ClusterAccess } from './cluster-access.js';
+import type { ClusterAccess } from './cluster-access.js';
 import type { ClusterView } from './cluster-view.js';
 import type { ResultByType } from './command-results.js';
-import type { CommandType } from './commands.js';
+import type { CommandBody } from './commands.js';
 import { encodeCommand } from './command-codec.js';
 import { MemoryClusterStateMachine } from './memory-cluster-state-machine.js';
 
@@ -36,12 +36,12 @@ export class MemoryClusterLog {
     return this.leader === routerName;
   }
 
-  async propose<T extends CommandType>(router: string, body: BodyOf<T>): Promise<ResultByType[T]> {
+  async propose<B extends CommandBody>(router: string, body: B): Promise<ResultByType[B['type']]> {
     if (this.unavailable !== null) throw this.unavailable;
     const payload = encodeCommand({ ...body, router, stampMs: this.clockMs() } as Parameters<typeof encodeCommand>[0]);
     const entry: AppliedCommand = { index: ++this.index, term: 1, payload };
     const [result] = await this.stateMachine.apply([entry]);
-    return result as ResultByType[T];
+    return result as ResultByType[B['type']];
   }
 }
 
@@ -59,8 +59,8 @@ class MemoryClusterAccess implements ClusterAccess {
     if (this.log.unavailable !== null) throw this.log.unavailable;
   }
 
-  propose<T extends CommandType>(body: BodyOf<T>): Promise<ResultByType[T]> {
-    return this.log.propose<T>(this.routerName, body);
+  propose<B extends CommandBody>(body: B): Promise<ResultByType[B['type']]> {
+    return this.log.propose(this.routerName, body);
   }
 
   isLeader(): boolean {

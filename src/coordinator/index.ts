@@ -1,0 +1,8 @@
+// The router's routing decisions over the replicated cluster state (DESIGN
+// §7-§8): reads to up-to-date healthy replicas, writes to an elected primary
+// with a write intent and a generation bump, creation through PostgreSQL and
+// Raft, removal through Raft.
+export { createClusterRouter, CREATING_METHODS, REMOVING_METHODS } from './cluster-router.js';
+export { NodeDirectory, type StorageNode } from './node-directory.js';
+export type { ClusterRouterOptions, JobSink, NodeResultObserver, Reachability, RepositoryCatalogue } from './router-deps.js';
+export { deleteReplicaJob, updateJob } from './replication-jobs.js';

@@ -1,0 +1,44 @@
+// What the cluster router needs from the rest of the process. Each piece is
+// an interface so tests can run the router over MemoryClusterLog, a real
+// PostgreSQL or none, and a fixed reachability.
+import type pino from 'pino';
+import type { ClusterAccess } from '../cluster/index.js';
+import type { ReplicationJob } from '../db/index.js';
+import type { NodeDirectory } from './node-directory.js';
+
+/** The PostgreSQL side of creation and deletion (DESIGN §6). */
+export interface RepositoryCatalogue {
+  /** Allocates an id and records the path; rejects RepositoryExistsError, or a DatabaseError when PostgreSQL cannot answer. */
+  create(virtualStorage: string, relativePath: string): Promise<{ repositoryId: number; replicaPath: string }>;
+  /** Forgets the path; resolves even when it was not there. */
+  delete(virtualStorage: string, relativePath: string): Promise<void>;
+}
+
+/** Where replication jobs go after a write (DESIGN §6: Raft first, then this; a failure is repaired by the reconciler). */
+export interface JobSink {
+  enqueue(job: ReplicationJob): Promise<unknown>;
+}
+
+/** This router's own verdict about a node: a call never goes to a node the router cannot reach itself. */
+export type Reachability = (virtualStorage: string, storage: string) => boolean;
+
+/** A node's answer to a forwarded call, for error-rate health tracking (DESIGN §8). */
+export type NodeResultObserver = (node: { virtualStorage: string; storage: string }, kind: 'read' | 'write', code: number) => void;
+
+export interface ClusterRouterOptions {
+  readonly access: ClusterAccess;
+  readonly nodes: NodeDirectory;
+  readonly reachable: Reachability;
+  /** Absent: creation fails with UNAVAILABLE (no catalogue), as when PostgreSQL is down. */
+  readonly catalogue?: RepositoryCatalogue;
+  /** Absent: no jobs are enqueued after writes; the reconciler schedules them. */
+  readonly jobs?: JobSink;
+  /** Default true (DESIGN §7): route on state at least as fresh as a ReadIndex taken when the call arrives. */
+  readonly freshReads?: boolean;
+  /** Record a write intent in Raft before forwarding a mutator (DESIGN §10). Default true. */
+  readonly writeIntents?: boolean;
+  readonly onNodeResult?: NodeResultObserver;
+  /** Picks among equal candidates for reads and creation (tests pass a fixed one). Default Math.random. */
+  readonly random?: () => number;
+  readonly logger?: pino.Logger;
+}
