@@ -6,3 +6,4 @@ export { createClusterRouter, CREATING_METHODS, REMOVING_METHODS } from './clust
 export { NodeDirectory, type StorageNode } from './node-directory.js';
 export type { ClusterRouterOptions, JobSink, NodeResultObserver, Reachability, RepositoryCatalogue } from './router-deps.js';
 export { deleteReplicaJob, updateJob } from './replication-jobs.js';
+export { PostgresCatalogue } from './postgres-catalogue.js';
