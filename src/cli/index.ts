@@ -1,0 +1,2 @@
+// The yargs front ends behind bin/*.
+export { runPraefectCli } from './praefect-cli.js';

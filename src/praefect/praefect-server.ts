@@ -1,0 +1,160 @@
+// One router process (DESIGN §2): a Raft member over LevelDB, the health
+// prober and what it publishes, the PostgreSQL catalogue and queue, and the
+// gRPC front that forwards Gitaly calls. Startup does not wait for
+// PostgreSQL: without it, existing repositories keep working (DESIGN §12).
+import * as grpc from '@grpc/grpc-js';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type pino from 'pino';
+import * as client from 'prom-client';
+import { LevelClusterStateMachine } from '../cluster/index.js';
+import type { PraefectConfig } from '../config/index.js';
+import { createClusterRouter, NodeDirectory, PostgresCatalogue } from '../coordinator/index.js';
+import { ReplicationQueue, RepositoryStore, type DatabasePool } from '../db/index.js';
+import { healthProberFromConfig, type HealthProber } from '../health/index.js';
+import { startForwardingServer, type RunningForwarder } from '../proxy/index.js';
+import { GrpcTransport, RaftDriver, raftServerOptions, registerRaftMetrics } from '../raft/index.js';
+import { LevelLogStore } from '../storage/index.js';
+import { openPool } from './database.js';
+import { HealthPublisher } from './health-publisher.js';
+import { startMetricsServer, type MetricsServer } from './metrics-server.js';
+import { nodeTargets } from './node-lister.js';
+import { RaftClusterAccess } from './raft-cluster-access.js';
+
+/** Node answers that count toward the error-rate thresholds (DESIGN §8): the node, not the request, failed. */
+const NODE_ERROR_CODES: ReadonlySet<number> = new Set([grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED, grpc.status.INTERNAL, grpc.status.UNKNOWN]);
+
+export interface PraefectServerOptions {
+  readonly config: PraefectConfig;
+  readonly logger: pino.Logger;
+  /** The name this router stamps on its proposals; defaults to `router-<raft node id>`. */
+  readonly routerName?: string;
+}
+
+export class PraefectServer {
+  private constructor(
+    readonly routerName: string,
+    readonly driver: RaftDriver,
+    readonly access: RaftClusterAccess,
+    readonly prober: HealthProber,
+    readonly pool: DatabasePool,
+    readonly registry: client.Registry,
+    private readonly parts: {
+      readonly stateMachine: LevelClusterStateMachine;
+      readonly transport: GrpcTransport;
+      readonly raftServer: grpc.Server;
+      readonly publisher: HealthPublisher;
+      readonly front: RunningForwarder;
+      readonly metrics: MetricsServer | undefined;
+      readonly logger: pino.Logger;
+    },
+  ) {}
+
+  /** The client listener's host:port. */
+  get address(): string {
+    return this.parts.front.address;
+  }
+
+  get metricsAddress(): string | undefined {
+    return this.parts.metrics?.address;
+  }
+
+  static async start(options: PraefectServerOptions): Promise<PraefectServer> {
+    const { config, logger } = options;
+    const routerName = options.routerName ?? `router-${config.raft.nodeId}`;
+    const peers = new Map(config.raft.peers.map((p) => [p.id, p.address]));
+    const raftAddress = peers.get(config.raft.nodeId);
+    if (raftAddress === undefined) throw new Error(`raft.peers has no address for raft.node_id ${config.raft.nodeId}`);
+    mkdirSync(config.raft.dataDir, { recursive: true });
+    const store = await LevelLogStore.open(path.join(config.raft.dataDir, 'raft-log'));
+    const stateMachine = await LevelClusterStateMachine.open(path.join(config.raft.dataDir, 'cluster-state'));
+    const transport = new GrpcTransport({ selfId: config.raft.nodeId, peers, internalToken: config.raft.token, logger });
+    const driver = new RaftDriver({
+      id: config.raft.nodeId,
+      store,
+      stateMachine,
+      transport,
+      bootstrapVoters: [...peers.keys()],
+      tickMs: config.raft.tickMs,
+      raft: { electionTicks: config.raft.electionTicks, heartbeatTicks: config.raft.heartbeatTicks },
+      proposalTimeoutMs: config.raft.proposalTimeoutMs,
+      snapshotEveryEntries: config.raft.snapshotEveryEntries,
+      onSoftState: (state, term) => logger.info({ leader: state.leader, role: state.role, term }, 'raft role changed'),
+      onError: (error) => logger.fatal({ err: error }, 'raft node stopped on an internal error'),
+    });
+    const raftServer = new grpc.Server(raftServerOptions());
+    transport.addToServer(raftServer);
+    await bind(raftServer, raftAddress);
+    await driver.start();
+
+    const access = new RaftClusterAccess(routerName, stateMachine.view, driver);
+    const registry = new client.Registry();
+    client.collectDefaultMetrics({ register: registry });
+    registerRaftMetrics(driver, registry);
+    const publisher = new HealthPublisher({
+      access,
+      view: () => prober.view(),
+      refreshIntervalMs: Math.min(1_000, Math.max(100, Math.floor(stateMachine.view.settings().activityWindowMs / 5))),
+      logger,
+    });
+    const prober = healthProberFromConfig(config, { logger, onChange: () => publisher.viewChanged() });
+    prober.start();
+    publisher.start();
+
+    const pool = openPool(config.database);
+    const nodes = new NodeDirectory(config.virtualStorages);
+    const router = createClusterRouter({
+      access,
+      nodes,
+      reachable: (virtualStorage, storage) => prober.isHealthy({ virtualStorage, storage }),
+      catalogue: new PostgresCatalogue(new RepositoryStore(pool)),
+      jobs: new ReplicationQueue(pool),
+      freshReads: config.routing.freshReads,
+      onNodeResult: (node, kind, code) => {
+        if (NODE_ERROR_CODES.has(code)) prober.recordError(node, kind);
+      },
+      logger,
+    });
+    const front = await startForwardingServer(
+      {
+        router,
+        nodes: async () => nodeTargets(nodes),
+        auth: { token: config.auth.token, transitioning: config.auth.transitioning },
+        limits: { maxCalls: config.routing.maxInFlight, maxCallsPerRepository: config.routing.maxInFlightPerRepository },
+        onError: (error, method) => logger.warn({ err: error, method: method.path }, 'routing failure after the call'),
+      },
+      config.listenAddr ?? '127.0.0.1:2305',
+    );
+    const metrics = config.prometheusListenAddr === undefined ? undefined : await startMetricsServer(registry, config.prometheusListenAddr);
+    logger.info({ address: front.address, raft_address: raftAddress, metrics_address: metrics?.address, router: routerName }, 'router listening');
+    return new PraefectServer(routerName, driver, access, prober, pool, registry, {
+      stateMachine,
+      transport,
+      raftServer,
+      publisher,
+      front,
+      metrics,
+      logger,
+    });
+  }
+
+  /** Stops taking calls, lets those in flight finish (up to graceMs), then stops Raft and closes the stores. */
+  async stop(graceMs = 5_000): Promise<void> {
+    const { front, publisher, metrics, transport, raftServer, stateMachine } = this.parts;
+    await front.close(graceMs);
+    publisher.stop();
+    this.prober.stop();
+    await metrics?.close();
+    await this.driver.stop();
+    await transport.close();
+    raftServer.forceShutdown();
+    await this.pool.close();
+    await stateMachine.close();
+  }
+}
+
+function bind(server: grpc.Server, address: string): Promise<number> {
+  return new Promise((resolve, reject) =>
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port))),
+  );
+}
