@@ -41,8 +41,9 @@ export async function runPraefectCli(argv: readonly string[]): Promise<number> {
   return exitCode;
 }
 
-function configOf(args: { config?: unknown }): string | undefined {
-  return typeof args.config === 'string' ? args.config : undefined;
+function configOf(args: Record<string, unknown>): string | undefined {
+  const config = args['config'];
+  return typeof config === 'string' ? config : undefined;
 }
 
 /** Upstream writes `-config`; yargs would read that as six one-letter flags. */
