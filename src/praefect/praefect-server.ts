@@ -12,7 +12,10 @@ import type { PraefectConfig } from '../config/index.js';
 import { createClusterRouter, NodeDirectory, PostgresCatalogue } from '../coordinator/index.js';
 import { ReplicationQueue, RepositoryStore, type DatabasePool } from '../db/index.js';
 import { healthProberFromConfig, type HealthProber } from '../health/index.js';
-import { startForwardingServer, type RunningForwarder } from '../proxy/index.js';
+import { createForwarder, type Forwarder } from '../proxy/index.js';
+import { clusterAdminService } from '../admin/index.js';
+import { guardService, type ServerAuthOptions } from '../auth/index.js';
+import { adminImplementation } from './admin-service.js';
 import { GrpcTransport, RaftDriver, raftServerOptions, registerRaftMetrics } from '../raft/index.js';
 import { LevelLogStore } from '../storage/index.js';
 import { openPool } from './database.js';
@@ -44,7 +47,7 @@ export class PraefectServer {
       readonly transport: GrpcTransport;
       readonly raftServer: grpc.Server;
       readonly publisher: HealthPublisher;
-      readonly front: RunningForwarder;
+      readonly front: { readonly server: grpc.Server; readonly forwarder: Forwarder; readonly address: string };
       readonly metrics: MetricsServer | undefined;
       readonly logger: pino.Logger;
     },
@@ -115,16 +118,21 @@ export class PraefectServer {
       },
       logger,
     });
-    const front = await startForwardingServer(
-      {
-        router,
-        nodes: async () => nodeTargets(nodes),
-        auth: { token: config.auth.token, transitioning: config.auth.transitioning },
-        limits: { maxCalls: config.routing.maxInFlight, maxCallsPerRepository: config.routing.maxInFlightPerRepository },
-        onError: (error, method) => logger.warn({ err: error, method: method.path }, 'routing failure after the call'),
-      },
-      config.listenAddr ?? '127.0.0.1:2305',
-    );
+    const auth: ServerAuthOptions = { token: config.auth.token, transitioning: config.auth.transitioning };
+    const forwarder = createForwarder({
+      router,
+      nodes: async () => nodeTargets(nodes),
+      auth,
+      limits: { maxCalls: config.routing.maxInFlight, maxCallsPerRepository: config.routing.maxInFlightPerRepository },
+      onError: (error, method) => logger.warn({ err: error, method: method.path }, 'routing failure after the call'),
+    });
+    const server = new grpc.Server(forwarder.serverOptions);
+    forwarder.register(server);
+    const admin = clusterAdminService().service;
+    server.addService(admin, guardService(admin, adminImplementation({ access, driver, prober, appliedIndex: () => stateMachine.appliedIndex() }), auth));
+    const listen = config.listenAddr ?? '127.0.0.1:2305';
+    const port = await bind(server, listen);
+    const front = { server, forwarder, address: `${listen.slice(0, listen.lastIndexOf(':'))}:${port}` };
     const metrics = config.prometheusListenAddr === undefined ? undefined : await startMetricsServer(registry, config.prometheusListenAddr);
     logger.info({ address: front.address, raft_address: raftAddress, metrics_address: metrics?.address, router: routerName }, 'router listening');
     return new PraefectServer(routerName, driver, access, prober, pool, registry, {
@@ -141,7 +149,8 @@ export class PraefectServer {
   /** Stops taking calls, lets those in flight finish (up to graceMs), then stops Raft and closes the stores. */
   async stop(graceMs = 5_000): Promise<void> {
     const { front, publisher, metrics, transport, raftServer, stateMachine } = this.parts;
-    await front.close(graceMs);
+    await shutdown(front.server, graceMs);
+    front.forwarder.close();
     publisher.stop();
     this.prober.stop();
     await metrics?.close();
@@ -157,4 +166,18 @@ function bind(server: grpc.Server, address: string): Promise<number> {
   return new Promise((resolve, reject) =>
     server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port))),
   );
+}
+
+/** Stops taking calls and waits up to graceMs for those in flight, then cuts them off. */
+function shutdown(server: grpc.Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }

@@ -1,0 +1,5 @@
+// The routers' admin API (proto/praefect/admin.proto): its service
+// definition, message types and a promise client.
+export { clusterAdminService } from './admin-proto.js';
+export { AdminClient, type AdminClientOptions } from './admin-client.js';
+export type * from './admin-types.js';

@@ -1,0 +1,161 @@
+// A whole cluster on one machine (DESIGN §2): an embedded PostgreSQL, N
+// storage nodes and M routers as real processes, all under one folder. A
+// second start on the same folder resumes with everything it held.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { DatabasePool, EmbeddedDatabase, migrate } from '../db/index.js';
+import { findProjectRoot } from '../protocol/index.js';
+import { loadOrCreateLayout, type ClusterLayout } from './cluster-layout.js';
+import { routerToml, storageNodeToml, type RouterTuning } from './config-files.js';
+import { ManagedProcess } from './managed-process.js';
+
+export interface LocalClusterOptions {
+  readonly dir: string;
+  readonly routers?: number;
+  readonly storages?: number;
+  readonly monitorIntervalMs?: number;
+  readonly tickMs?: number;
+  readonly electionTicks?: number;
+  readonly logLevel?: string;
+  readonly readyTimeoutMs?: number;
+  /** Progress lines for a person watching. */
+  readonly onProgress?: (message: string) => void;
+}
+
+export interface ClusterMember {
+  readonly name: string;
+  /** host:port of its gRPC listener. */
+  readonly address: string;
+  readonly process: ManagedProcess;
+}
+
+export interface RouterMember extends ClusterMember {
+  readonly id: number;
+  readonly raftAddress: string;
+  readonly metricsAddress: string;
+  readonly configFile: string;
+}
+
+export interface StorageMember extends ClusterMember {
+  readonly storageDir: string;
+}
+
+const DATABASE_NAME = 'praefect';
+
+export class LocalCluster {
+  private constructor(
+    readonly layout: ClusterLayout,
+    readonly database: EmbeddedDatabase,
+    readonly storages: readonly StorageMember[],
+    readonly routers: readonly RouterMember[],
+  ) {}
+
+  static async start(options: LocalClusterOptions): Promise<LocalCluster> {
+    const progress = options.onProgress ?? (() => undefined);
+    const layout = await loadOrCreateLayout({ dir: options.dir, routers: options.routers ?? 3, storages: options.storages ?? 3 });
+    const logs = path.join(layout.dir, 'logs');
+    mkdirSync(logs, { recursive: true });
+    progress('starting PostgreSQL');
+    const database = await EmbeddedDatabase.start({ dataDir: path.join(layout.dir, 'postgres'), database: DATABASE_NAME });
+    const started: ManagedProcess[] = [];
+    try {
+      await migrateDatabase(database);
+      const storages = layout.storages.map((_, i) => storageMember(layout, i, logs, options));
+      for (const s of storages) progress(`starting storage node ${s.name} on ${s.address}`);
+      await Promise.all(storages.map((s) => s.process.start().then(() => started.push(s.process))));
+      const routers = layout.routers.map((_, i) => routerMember(layout, i, logs, database, options));
+      for (const r of routers) progress(`starting router ${r.name} on ${r.address}`);
+      await Promise.all(routers.map((r) => r.process.start().then(() => started.push(r.process))));
+      return new LocalCluster(layout, database, storages, routers);
+    } catch (error) {
+      await Promise.all(started.map((p) => p.stop()));
+      await database.stop();
+      throw error;
+    }
+  }
+
+  router(name: string): RouterMember {
+    const found = this.routers.find((r) => r.name === name);
+    if (found === undefined) throw new RangeError(`no router ${name}; routers are ${this.routers.map((r) => r.name).join(', ')}`);
+    return found;
+  }
+
+  storage(name: string): StorageMember {
+    const found = this.storages.find((s) => s.name === name);
+    if (found === undefined) throw new RangeError(`no storage node ${name}; nodes are ${this.storages.map((s) => s.name).join(', ')}`);
+    return found;
+  }
+
+  /** Routers first (they hold the cluster state), then storage nodes, then PostgreSQL. */
+  async stop(): Promise<void> {
+    await Promise.all(this.routers.map((r) => r.process.stop()));
+    await Promise.all(this.storages.map((s) => s.process.stop()));
+    await this.database.stop();
+  }
+}
+
+async function migrateDatabase(database: EmbeddedDatabase): Promise<void> {
+  const pool = new DatabasePool({ ...database.connection(), database: DATABASE_NAME });
+  try {
+    await migrate(pool);
+  } finally {
+    await pool.close();
+  }
+}
+
+function distModule(...parts: string[]): string {
+  return path.join(findProjectRoot(), 'dist', 'src', ...parts);
+}
+
+function storageMember(layout: ClusterLayout, index: number, logs: string, options: LocalClusterOptions): StorageMember {
+  const node = layout.storages[index]!;
+  const dir = path.join(layout.dir, node.name);
+  const storageDir = path.join(dir, 'storage');
+  mkdirSync(storageDir, { recursive: true });
+  const configFile = path.join(dir, 'config.toml');
+  writeFileSync(configFile, storageNodeToml(layout, index, storageDir), { mode: 0o600 });
+  const process = new ManagedProcess({
+    name: node.name,
+    modulePath: distModule('gitaly', 'index.js'),
+    exportName: 'main',
+    args: [configFile],
+    logFile: path.join(logs, `${node.name}.log`),
+    readyMessage: 'storage node listening',
+    readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
+  });
+  return { name: node.name, address: `${layout.host}:${node.port}`, storageDir, process };
+}
+
+function routerMember(layout: ClusterLayout, index: number, logs: string, database: EmbeddedDatabase, options: LocalClusterOptions): RouterMember {
+  const router = layout.routers[index]!;
+  const dir = path.join(layout.dir, router.name);
+  mkdirSync(dir, { recursive: true });
+  const tuning: RouterTuning = {
+    monitorIntervalMs: options.monitorIntervalMs ?? 1_000,
+    tickMs: options.tickMs ?? 100,
+    electionTicks: options.electionTicks ?? 10,
+    logLevel: options.logLevel ?? 'info',
+  };
+  const connection = database.connection();
+  const configFile = path.join(dir, 'config.toml');
+  const db = { host: connection.host, port: connection.port, user: connection.user, dbname: DATABASE_NAME, ...(connection.password === undefined ? {} : { password: connection.password }) };
+  writeFileSync(configFile, routerToml(layout, router, path.join(dir, 'raft'), db, tuning), { mode: 0o600 });
+  const process = new ManagedProcess({
+    name: router.name,
+    modulePath: distModule('cli', 'index.js'),
+    exportName: 'runPraefectCli',
+    args: ['--config', configFile, 'serve'],
+    logFile: path.join(logs, `${router.name}.log`),
+    readyMessage: 'router listening',
+    readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
+  });
+  return {
+    id: router.id,
+    name: router.name,
+    address: `${layout.host}:${router.port}`,
+    raftAddress: `${layout.host}:${router.raftPort}`,
+    metricsAddress: `${layout.host}:${router.metricsPort}`,
+    configFile,
+    process,
+  };
+}

@@ -1,0 +1,118 @@
+// A child process of the local cluster: started from a compiled module, its
+// output kept in a log file, ready when it logs a given message, and
+// stoppable, killable, pausable and restartable with real signals.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
+
+export interface ProcessSpec {
+  readonly name: string;
+  /** A compiled ESM module and the export to call with `args` (it returns the exit code). */
+  readonly modulePath: string;
+  readonly exportName: string;
+  readonly args: readonly string[];
+  readonly logFile: string;
+  /** The JSON log line `msg` that says the process is serving. */
+  readonly readyMessage: string;
+  readonly readyTimeoutMs: number;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export class ProcessStartError extends Error {
+  readonly code = 'LOCAL_CLUSTER_PROCESS_START';
+}
+
+export class ManagedProcess {
+  private child: ChildProcess | undefined;
+  private log: WriteStream | undefined;
+  private exited: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly spec: ProcessSpec) {}
+
+  get pid(): number | undefined {
+    return this.running ? this.child?.pid : undefined;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Starts the process and resolves with the fields of its ready line. */
+  async start(): Promise<Record<string, unknown>> {
+    if (this.running) throw new ProcessStartError(`${this.spec.name} is already running (pid ${this.child?.pid})`);
+    this.log = createWriteStream(this.spec.logFile, { flags: 'a' });
+    const env: NodeJS.ProcessEnv = { ...process.env, ...this.spec.env };
+    // Test runners load hooks through NODE_OPTIONS that break compiled ESM children.
+    delete env['NODE_OPTIONS'];
+    const child = spawn(process.execPath, moduleArgs(this.spec), { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    this.exited = once(child, 'exit');
+    child.stderr?.pipe(this.log, { end: false });
+    return this.waitReady(child);
+  }
+
+  private waitReady(child: ChildProcess): Promise<Record<string, unknown>> {
+    const { name, readyMessage, readyTimeoutMs } = this.spec;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new ProcessStartError(`${name} did not log "${readyMessage}" within ${readyTimeoutMs} ms; see ${this.spec.logFile}`)), readyTimeoutMs);
+      const lines = createInterface({ input: child.stdout! });
+      lines.on('line', (line) => {
+        this.log?.write(`${line}\n`);
+        const entry = parseJson(line);
+        if (entry?.['msg'] === readyMessage) {
+          clearTimeout(timer);
+          resolve(entry);
+        }
+      });
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new ProcessStartError(`${name} exited (${signal ?? `code ${code}`}) before it was ready; see ${this.spec.logFile}`));
+      });
+    });
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    if (this.running) this.child?.kill(signal);
+  }
+
+  /** SIGKILL, and wait until it is gone. */
+  async kill(): Promise<void> {
+    this.signal('SIGKILL');
+    await this.exited;
+  }
+
+  /** SIGTERM, then SIGKILL after graceMs. */
+  async stop(graceMs = 10_000): Promise<void> {
+    if (!this.running) return;
+    this.child?.kill('SIGCONT');
+    this.child?.kill('SIGTERM');
+    const timer = setTimeout(() => this.signal('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+    this.log?.end();
+  }
+
+  pause(): void {
+    this.signal('SIGSTOP');
+  }
+
+  resume(): void {
+    this.signal('SIGCONT');
+  }
+}
+
+function moduleArgs(spec: ProcessSpec): string[] {
+  const script = `const m = await import(${JSON.stringify(pathToFileURL(spec.modulePath).href)}); const code = await m.${spec.exportName}(process.argv.slice(1)); process.exit(typeof code === 'number' ? code : 0);`;
+  return ['--input-type=module', '-e', script, '--', ...spec.args];
+}
+
+function parseJson(line: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(line);
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
