@@ -28,6 +28,8 @@ export interface ClusterLayout {
   readonly token: string;
   readonly storages: readonly LayoutNode[];
   readonly routers: readonly LayoutRouter[];
+  /** The git HTTP gateway's port. */
+  readonly gatewayPort: number;
 }
 
 export class LayoutError extends Error {
@@ -59,6 +61,7 @@ export async function loadOrCreateLayout(request: LayoutRequest): Promise<Cluste
     token: randomBytes(16).toString('hex'),
     storages,
     routers,
+    gatewayPort: await port(),
   };
   mkdirSync(request.dir, { recursive: true });
   writeFileSync(file, `${JSON.stringify(layout, null, 2)}\n`, { mode: 0o600 });

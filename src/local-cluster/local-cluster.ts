@@ -48,7 +48,13 @@ export class LocalCluster {
     readonly database: EmbeddedDatabase,
     readonly storages: readonly StorageMember[],
     readonly routers: readonly RouterMember[],
+    readonly gateway: ClusterMember,
   ) {}
+
+  /** The URL prefix plain git clones and pushes through (append the repository's relative path). */
+  get gitUrl(): string {
+    return `http://${this.gateway.address}`;
+  }
 
   static async start(options: LocalClusterOptions): Promise<LocalCluster> {
     const progress = options.onProgress ?? (() => undefined);
@@ -66,7 +72,11 @@ export class LocalCluster {
       const routers = layout.routers.map((_, i) => routerMember(layout, i, logs, database, options));
       for (const r of routers) progress(`starting router ${r.name} on ${r.address}`);
       await Promise.all(routers.map((r) => r.process.start().then(() => started.push(r.process))));
-      return new LocalCluster(layout, database, storages, routers);
+      const gateway = gatewayMember(layout, routers, logs, options);
+      progress(`starting the git HTTP gateway on ${gateway.address}`);
+      await gateway.process.start();
+      started.push(gateway.process);
+      return new LocalCluster(layout, database, storages, routers, gateway);
     } catch (error) {
       await Promise.all(started.map((p) => p.stop()));
       await database.stop();
@@ -86,8 +96,9 @@ export class LocalCluster {
     return found;
   }
 
-  /** Routers first (they hold the cluster state), then storage nodes, then PostgreSQL. */
+  /** The gateway first (it holds clients' connections), then routers (they hold the cluster state), then storage nodes, then PostgreSQL. */
   async stop(): Promise<void> {
+    await this.gateway.process.stop();
     await Promise.all(this.routers.map((r) => r.process.stop()));
     await Promise.all(this.storages.map((s) => s.process.stop()));
     await this.database.stop();
@@ -158,4 +169,20 @@ function routerMember(layout: ClusterLayout, index: number, logs: string, databa
     configFile,
     process,
   };
+}
+
+/** The gateway reaches the routers through one channel over all of them, so it survives any one router's death. */
+function gatewayMember(layout: ClusterLayout, routers: readonly RouterMember[], logs: string, options: LocalClusterOptions): ClusterMember {
+  const address = `${layout.host}:${layout.gatewayPort}`;
+  const process = new ManagedProcess({
+    name: 'git-gateway',
+    modulePath: distModule('gateway', 'index.js'),
+    exportName: 'runGitGatewayCli',
+    args: ['--listen', address, '--target', `ipv4:${routers.map((r) => r.address).join(',')}`, '--storage', layout.virtualStorage],
+    logFile: path.join(logs, 'git-gateway.log'),
+    readyMessage: 'git gateway listening',
+    readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
+    env: { GIT_GATEWAY_TOKEN: layout.token },
+  });
+  return { name: 'git-gateway', address, process };
 }

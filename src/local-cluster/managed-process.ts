@@ -104,7 +104,7 @@ export class ManagedProcess {
 }
 
 function moduleArgs(spec: ProcessSpec): string[] {
-  const script = `const m = await import(${JSON.stringify(pathToFileURL(spec.modulePath).href)}); const code = await m.${spec.exportName}(process.argv.slice(1)); process.exit(typeof code === 'number' ? code : 0);`;
+  const script = `const m = await import(${JSON.stringify(pathToFileURL(spec.modulePath).href)}); const code = await m.${spec.exportName}(process.argv.slice(1)); if (typeof code === 'number') process.exit(code);`;
   return ['--input-type=module', '-e', script, '--', ...spec.args];
 }
 

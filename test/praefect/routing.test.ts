@@ -3,7 +3,11 @@
 // a router's death, a PostgreSQL outage and an unhealthy secondary are
 // survived as the failure-semantics table says.
 import * as grpc from '@grpc/grpc-js';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import t from 'tap';
+import { git, makeGitHome } from '../gateway/git-cli.js';
 import { branchCommit, commitFile, repo, startCluster, waitFor } from './fixtures/cluster.js';
 
 const statusOf = (promise: Promise<unknown>): Promise<number> => promise.then(() => grpc.status.OK, (error: grpc.ServiceError) => error.code);
@@ -21,6 +25,24 @@ t.test('routing through a cluster of real processes', async (t) => {
     t.match(meta.replica_path, /^@cluster\/repositories\/[0-9a-f]{2}\/[0-9a-f]{2}\/\d+$/);
     t.equal(meta.write_intents, 0, 'no write intent is left behind');
     t.equal(await statusOf(c.unary('/gitaly.RepositoryService/CreateRepository', { repository: repo('abc.git') })), grpc.status.ALREADY_EXISTS);
+  });
+
+  t.test('plain git pushes and clones through the gateway and the routers', async (t) => {
+    await a.unary('/gitaly.RepositoryService/CreateRepository', { repository: repo('group/pushed.git') });
+    const home = makeGitHome();
+    const work = await mkdtemp(path.join(tmpdir(), 'praefect-push-'));
+    await git(home, work, ['init', '-q', '-b', 'main', 'src']);
+    const src = path.join(work, 'src');
+    await writeFile(path.join(src, 'README.md'), 'pushed through the cluster\n');
+    await git(home, src, ['add', '.']);
+    await git(home, src, ['commit', '-q', '-m', 'first']);
+    const head = (await git(home, src, ['rev-parse', 'HEAD'])).trim();
+    await git(home, src, ['push', '-q', `${cluster.gitUrl}/group/pushed.git`, 'main']);
+    t.equal(await branchCommit(c, 'group/pushed.git', 'main'), head, 'the pushed commit is readable through another router');
+    await git(home, work, ['clone', '-q', `${cluster.gitUrl}/group/pushed.git`, 'clone']);
+    t.equal((await git(home, path.join(work, 'clone'), ['rev-parse', 'HEAD'])).trim(), head, 'a clone gets it back');
+    const meta = await admins[1]!.repositoryMetadata({ virtual_storage: 'default', relative_path: 'group/pushed.git', fresh: true });
+    t.equal(meta.generation, 1, 'the push was one write: one generation bump');
   });
 
   t.test('bad requests get precise errors', async (t) => {
