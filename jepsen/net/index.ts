@@ -1,0 +1,17 @@
+export * from './errors.js';
+export { mulberry32, type Prng } from './prng.js';
+export { PASS, BLACKHOLE, RESET, delayMode, sameMode, type LinkMode } from './link-mode.js';
+export { linkKey, canonicalLinks, formatLink, type DirectedLink } from './directed-link.js';
+export type { OverflowPolicy } from './directional-pump.js';
+export { FaultProxy, type FaultProxyOptions, type FaultProxyStats, type DirectionStats, type HostPort, type LinkModes } from './fault-proxy.js';
+export {
+  groupsCuts,
+  isolateCuts,
+  halves,
+  halvesCuts,
+  bridgeShape,
+  bridgeCuts,
+  majoritiesRingCuts,
+  oneWayCuts,
+  type BridgeShape,
+} from './partition-shapes.js';
