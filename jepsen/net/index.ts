@@ -15,3 +15,16 @@ export {
   oneWayCuts,
   type BridgeShape,
 } from './partition-shapes.js';
+export { linksBetween, linksOf, type LinkSelector, type PartitionBackend } from './partition-backend.js';
+export { Network, parseHostPort, formatHostPort, type NetworkOptions, type ProxyLimits } from './network.js';
+export {
+  NEMESIS_NAMES,
+  nemesisSchedule,
+  nemesesFor,
+  type NemesisName,
+  type NemesisEvent,
+  type Fault,
+  type PartitionShape,
+  type ScheduleOptions,
+} from './nemesis-schedule.js';
+export { applyNetworkEvent, isNetworkFault, type NetworkFaultContext } from './nemesis-executor.js';
