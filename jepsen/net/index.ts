@@ -28,3 +28,5 @@ export {
   type ScheduleOptions,
 } from './nemesis-schedule.js';
 export { applyNetworkEvent, isNetworkFault, type NetworkFaultContext } from './nemesis-executor.js';
+export { detectHostTools, netnsMissing, requireNetns, findExecutable, runHostCommand, type HostTools, type HostCommandOptions } from './host-tools.js';
+export { NetnsNetwork, type NetnsOptions } from './netns-network.js';

@@ -4,7 +4,7 @@
 // link X->Y governs X's bytes toward Y on every connection between them: the
 // upstream of proxy(X->Y) and the downstream of proxy(Y->X).
 import { canonicalLinks, linkKey, parseLinkKey, type DirectedLink } from './directed-link.js';
-import { DuplicateNodeError, InvalidFaultError, NotListeningError, UnknownNodeError } from './errors.js';
+import { DuplicateNodeError, InvalidFaultError, NotListeningError, ProxyStateError, UnknownNodeError } from './errors.js';
 import { FaultProxy, type FaultProxyOptions, type FaultProxyStats, type HostPort } from './fault-proxy.js';
 import { BLACKHOLE, PASS, RESET, delayMode, sameMode, type LinkMode } from './link-mode.js';
 import type { LinkSelector, PartitionBackend } from './partition-backend.js';
@@ -60,6 +60,7 @@ export class Network implements PartitionBackend {
     const target = this.requireNode(to);
     if (!target) throw new NotListeningError(to);
     if (from === to) throw new InvalidFaultError(`a node reaches itself directly, not through a proxy ("${from}")`);
+    if (this.closed) throw new ProxyStateError('the network is closed');
     const key = linkKey({ from, to });
     let entry = this.proxies.get(key);
     if (!entry) {
@@ -139,6 +140,15 @@ export class Network implements PartitionBackend {
   /** Reset every connection carrying a selected link, and every new one, until heal. */
   async reset(selector?: LinkSelector): Promise<void> {
     for (const link of this.selectLinks(selector)) this.resets.add(linkKey(link));
+    this.applyAll();
+  }
+
+  /** Reset the connections carrying selected links now; new connections pass (a one-shot, unlike reset). */
+  async resetConnections(selector?: LinkSelector): Promise<void> {
+    const added = this.selectLinks(selector).map(linkKey).filter((key) => !this.resets.has(key));
+    for (const key of added) this.resets.add(key);
+    this.applyAll();
+    for (const key of added) this.resets.delete(key);
     this.applyAll();
   }
 

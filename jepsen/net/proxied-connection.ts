@@ -39,7 +39,7 @@ export class ProxiedConnection {
 
   /** Re-evaluate after a mode change: reset, dial, or let waiting bytes go. */
   modesChanged(): void {
-    if (this.done) return;
+    if (this.done || this.wasReset) return;
     const up = this.ctx.upstreamMode().kind;
     const down = this.ctx.downstreamMode().kind;
     if (up === 'reset' || down === 'reset') {
@@ -53,7 +53,7 @@ export class ProxiedConnection {
 
   /** Send RST both ways and forget everything in flight. */
   reset(): void {
-    if (this.done) return;
+    if (this.done || this.wasReset) return;
     this.wasReset = true;
     this.up.dispose();
     this.down?.dispose();

@@ -80,6 +80,22 @@ t.test('delay and reset follow their selector', async (t) => {
   t.ok((network.stats()['a->c']?.connectionsReset ?? 0) >= 1);
 });
 
+t.test('resetConnections resets live connections once; new ones pass', async (t) => {
+  const { network, server } = await setup(t, ['a', 'b']);
+  const address = await network.addressFor('a', 'b');
+  const live = await connectRecording(address);
+  network.addNode('idle');
+  await network.resetConnections(linksOf('b'));
+  t.ok(await waitFor(() => live.error() !== null, 2000));
+  t.equal(live.error()?.code, 'ECONNRESET');
+  t.equal(network.modeOf({ from: 'a', to: 'b' }).kind, 'pass', 'the reset is not left in place');
+  const fresh = await connectRecording(address);
+  fresh.socket.write('again');
+  t.ok(await waitFor(() => fresh.received() === 'again', 2000), 'a new connection passes');
+  t.ok(server('b').received().endsWith('again'));
+  fresh.socket.destroy();
+});
+
 t.test('registry errors are typed', async (t) => {
   const { network } = await setup(t, ['a']);
   network.addNode('client');
