@@ -77,6 +77,13 @@ export class Network implements PartitionBackend {
     return entry.ready;
   }
 
+  /** Where the node really listens (for itself, and for anything not under test). */
+  realAddressOf(name: string): HostPort {
+    const address = this.requireNode(name);
+    if (!address) throw new NotListeningError(name);
+    return address;
+  }
+
   /** `host:port` form of addressFor, for config files. */
   async endpointFor(from: string, to: string): Promise<string> {
     return formatHostPort(await this.addressFor(from, to));

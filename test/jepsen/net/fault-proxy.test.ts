@@ -146,3 +146,16 @@ t.test('bounds: overflow pause holds at most the bound, then stops reading; noth
   t.ok(await waitFor(() => echo.received().length === total + 1, 10000), 'every byte arrives after heal');
   t.equal(proxy.stats().upstream.droppedBytes, 0);
 });
+
+t.test('a dead target looks like a dead port: the client gets a reset', async (t) => {
+  const { echo, proxy } = await setup(t);
+  const live = await connectRecording(proxy.address);
+  live.socket.write('a');
+  t.ok(await waitFor(() => live.received() === 'a', 2000));
+  await echo.close();
+  t.ok(await waitFor(() => live.error() !== null || live.closed(), 2000), 'the open connection ends with its server');
+  const client = await connectRecording(proxy.address);
+  t.ok(await waitFor(() => client.error() !== null, 2000));
+  t.equal(client.error()?.code, 'ECONNRESET');
+  t.equal(proxy.stats().dialFailures, 1);
+});
