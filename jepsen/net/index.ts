@@ -1,3 +1,12 @@
+// The network-fault layer of the Jepsen harness.
+//
+// Default backend (no root): a FaultProxy per ordered pair of nodes, managed
+// by Network; node X's configuration points at network.addressFor(X, Y).
+// Faults are on directed links: A->B governs A's bytes toward B on every
+// connection between them. Partition shapes are pure functions to cut sets;
+// nemesisSchedule turns a seed into timed start/stop events, and
+// applyNetworkEvent carries out the network ones on either backend.
+// Optional backend (root): NetnsNetwork, namespaces joined by a bridge.
 export * from './errors.js';
 export { mulberry32, type Prng } from './prng.js';
 export { PASS, BLACKHOLE, RESET, delayMode, sameMode, type LinkMode } from './link-mode.js';

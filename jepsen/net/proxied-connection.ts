@@ -23,6 +23,8 @@ export class ProxiedConnection {
   private readonly up: DirectionalPump;
   private down: DirectionalPump | null = null;
   private wasReset = false;
+  /** Reset or aborted: nothing more is dialled or delivered. */
+  private stopped = false;
   private done = false;
 
   constructor(private readonly client: Socket, private readonly ctx: ConnectionContext) {
@@ -39,7 +41,7 @@ export class ProxiedConnection {
 
   /** Re-evaluate after a mode change: reset, dial, or let waiting bytes go. */
   modesChanged(): void {
-    if (this.done || this.wasReset) return;
+    if (this.done || this.stopped) return;
     const up = this.ctx.upstreamMode().kind;
     const down = this.ctx.downstreamMode().kind;
     if (up === 'reset' || down === 'reset') {
@@ -53,8 +55,9 @@ export class ProxiedConnection {
 
   /** Send RST both ways and forget everything in flight. */
   reset(): void {
-    if (this.done || this.wasReset) return;
+    if (this.done || this.stopped) return;
     this.wasReset = true;
+    this.stopped = true;
     this.up.dispose();
     this.down?.dispose();
     resetSocket(this.client);
@@ -67,7 +70,7 @@ export class ProxiedConnection {
     upstream.setNoDelay(true);
     upstream.on('connect', () => {
       this.down = new DirectionalPump(upstream, this.ctx.downstreamMode, this.ctx.limits, this.ctx.downstreamCounters);
-      if (this.done || this.wasReset) return;
+      if (this.done || this.stopped) return;
       this.down.attachSink(this.client);
       this.up.attachSink(upstream);
     });
@@ -81,6 +84,7 @@ export class ProxiedConnection {
 
   /** An error on one side: reset the other, as a crashed peer's kernel would. */
   private abort(): void {
+    this.stopped = true;
     this.up.dispose();
     this.down?.dispose();
     if (!this.client.destroyed) resetSocket(this.client);
