@@ -30,6 +30,7 @@ export interface ClusterLayout {
   readonly routers: readonly LayoutRouter[];
   /** The git HTTP gateway's port. */
   readonly gatewayPort: number;
+  readonly postgresPort: number;
 }
 
 export class LayoutError extends Error {
@@ -62,6 +63,7 @@ export async function loadOrCreateLayout(request: LayoutRequest): Promise<Cluste
     storages,
     routers,
     gatewayPort: await port(),
+    postgresPort: await port(),
   };
   mkdirSync(request.dir, { recursive: true });
   writeFileSync(file, `${JSON.stringify(layout, null, 2)}\n`, { mode: 0o600 });

@@ -27,7 +27,18 @@ export function storageNodeToml(layout: ClusterLayout, index: number, storageDir
   ].join('\n');
 }
 
-export function routerToml(layout: ClusterLayout, router: LayoutRouter, raftDir: string, database: { host: string; port: number; user: string; dbname: string; password?: string }, tuning: RouterTuning): string {
+export type Dial = (from: string, to: string, address: string) => string;
+
+export interface DatabaseAddress {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly dbname: string;
+  readonly password?: string;
+}
+
+export function routerToml(layout: ClusterLayout, router: LayoutRouter, raftDir: string, database: DatabaseAddress, tuning: RouterTuning, dial: Dial): string {
+  const [dbHost, dbPort] = splitHostPort(dial(router.name, 'postgres', `${database.host}:${database.port}`));
   return [
     `listen_addr = "${layout.host}:${router.port}"`,
     `prometheus_listen_addr = "${layout.host}:${router.metricsPort}"`,
@@ -40,14 +51,14 @@ export function routerToml(layout: ClusterLayout, router: LayoutRouter, raftDir:
     '',
     '[[virtual_storage]]',
     `name = "${layout.virtualStorage}"`,
-    ...layout.storages.flatMap((s) => ['', '[[virtual_storage.node]]', `storage = "${s.name}"`, `address = "tcp://${layout.host}:${s.port}"`, `token = "${layout.token}"`]),
+    ...layout.storages.flatMap((s) => ['', '[[virtual_storage.node]]', `storage = "${s.name}"`, `address = "tcp://${dial(router.name, s.name, `${layout.host}:${s.port}`)}"`, `token = "${layout.token}"`]),
     '',
     '[failover]',
     `monitor_interval = "${tuning.monitorIntervalMs}ms"`,
     '',
     '[database]',
-    `host = "${database.host}"`,
-    `port = ${database.port}`,
+    `host = "${dbHost}"`,
+    `port = ${dbPort}`,
     `user = "${database.user}"`,
     `dbname = "${database.dbname}"`,
     ...(database.password === undefined ? [] : [`password = "${database.password}"`]),
@@ -57,7 +68,12 @@ export function routerToml(layout: ClusterLayout, router: LayoutRouter, raftDir:
     `data_dir = ${JSON.stringify(raftDir)}`,
     `tick = "${tuning.tickMs}ms"`,
     `election_ticks = ${tuning.electionTicks}`,
-    `peers = [${layout.routers.map((r) => `{ id = ${r.id}, address = "${layout.host}:${r.raftPort}" }`).join(', ')}]`,
+    `peers = [${layout.routers.map((r) => `{ id = ${r.id}, address = "${r.id === router.id ? `${layout.host}:${r.raftPort}` : dial(router.name, r.name, `${layout.host}:${r.raftPort}`)}" }`).join(', ')}]`,
     '',
   ].join('\n');
+}
+
+function splitHostPort(address: string): [string, number] {
+  const at = address.lastIndexOf(':');
+  return [address.slice(0, at), Number(address.slice(at + 1))];
 }

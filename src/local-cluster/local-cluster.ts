@@ -18,6 +18,14 @@ export interface LocalClusterOptions {
   readonly electionTicks?: number;
   readonly logLevel?: string;
   readonly readyTimeoutMs?: number;
+  /**
+   * The address process `from` must dial to reach `to` (whose real address is
+   * `address`): the fault-injection harness puts a proxy on every directed
+   * link this way. Names: praefect-N, gitaly-N, postgres. Default: `address`.
+   */
+  readonly dial?: (from: string, to: string, address: string) => string;
+  /** Extra environment per process name (e.g. a fake clock for one router). */
+  readonly env?: (name: string) => NodeJS.ProcessEnv | undefined;
   /** Progress lines for a person watching. */
   readonly onProgress?: (message: string) => void;
 }
@@ -62,7 +70,7 @@ export class LocalCluster {
     const logs = path.join(layout.dir, 'logs');
     mkdirSync(logs, { recursive: true });
     progress('starting PostgreSQL');
-    const database = await EmbeddedDatabase.start({ dataDir: path.join(layout.dir, 'postgres'), database: DATABASE_NAME });
+    const database = await EmbeddedDatabase.start({ dataDir: path.join(layout.dir, 'postgres'), database: DATABASE_NAME, port: layout.postgresPort });
     const started: ManagedProcess[] = [];
     try {
       await migrateDatabase(database);
@@ -133,6 +141,7 @@ function storageMember(layout: ClusterLayout, index: number, logs: string, optio
     logFile: path.join(logs, `${node.name}.log`),
     readyMessage: 'storage node listening',
     readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
+    ...envOf(options, node.name),
   });
   return { name: node.name, address: `${layout.host}:${node.port}`, storageDir, process };
 }
@@ -150,7 +159,7 @@ function routerMember(layout: ClusterLayout, index: number, logs: string, databa
   const connection = database.connection();
   const configFile = path.join(dir, 'config.toml');
   const db = { host: connection.host, port: connection.port, user: connection.user, dbname: DATABASE_NAME, ...(connection.password === undefined ? {} : { password: connection.password }) };
-  writeFileSync(configFile, routerToml(layout, router, path.join(dir, 'raft'), db, tuning), { mode: 0o600 });
+  writeFileSync(configFile, routerToml(layout, router, path.join(dir, 'raft'), db, tuning, options.dial ?? ((_from, _to, address) => address)), { mode: 0o600 });
   const process = new ManagedProcess({
     name: router.name,
     modulePath: distModule('cli', 'index.js'),
@@ -159,6 +168,7 @@ function routerMember(layout: ClusterLayout, index: number, logs: string, databa
     logFile: path.join(logs, `${router.name}.log`),
     readyMessage: 'router listening',
     readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
+    ...envOf(options, router.name),
   });
   return {
     id: router.id,
@@ -185,4 +195,9 @@ function gatewayMember(layout: ClusterLayout, routers: readonly RouterMember[], 
     env: { GIT_GATEWAY_TOKEN: layout.token },
   });
   return { name: 'git-gateway', address, process };
+}
+
+function envOf(options: LocalClusterOptions, name: string): { env?: NodeJS.ProcessEnv } {
+  const env = options.env?.(name);
+  return env === undefined ? {} : { env };
 }
