@@ -3,7 +3,7 @@ import type { AcceptDatalossResult, BumpGenerationResult, SetReplicaGenerationRe
 import { conflict } from './generation-conflict.js';
 import type { AcceptDatalossCommand, BumpGenerationCommand, SetReplicaGenerationCommand } from './commands.js';
 import { generationOf, latestGeneration, raiseGeneration } from './replica-set.js';
-import { NO_STORAGE } from './repository-record.js';
+import { NO_STORAGE, type RepositoryRecord } from './repository-record.js';
 import { removeIntent } from './write-intents.js';
 
 /**
@@ -45,7 +45,8 @@ export function applyBumpGeneration(state: ClusterState, command: BumpGeneration
  * After `storage` was replicated from a source at `generation` (read before the
  * copy). Never lowers a generation, never claims more than the latest, and when
  * `expectedGeneration` is given it must still be the target's generation
- * (another job or a write got there first otherwise).
+ * (another job or a write got there first otherwise). A copy onto a replica
+ * already on that generation still replaced its data: see sameGenerationCopy.
  */
 export function applySetReplicaGeneration(state: ClusterState, command: SetReplicaGenerationCommand): SetReplicaGenerationResult {
   const record = state.repository(command.repositoryId);
@@ -55,7 +56,7 @@ export function applySetReplicaGeneration(state: ClusterState, command: SetRepli
   if (command.expectedGeneration !== null && current !== command.expectedGeneration) return conflict(state, record, known, 'generation-changed');
   if (command.generation < current) return conflict(state, record, known, 'would-lower');
   if (command.generation > latestGeneration(record.replicas)) return conflict(state, record, known, 'beyond-latest');
-  if (command.generation === current) return { status: 'ok', generation: current, changed: false };
+  if (command.generation === current) return sameGenerationCopy(state, record, known);
   // Interned only now: a refused command leaves the state exactly as it was.
   const storage = state.storages.intern(command.storage);
   raiseGeneration(record.replicas, storage, command.generation);
@@ -63,6 +64,33 @@ export function applySetReplicaGeneration(state: ClusterState, command: SetRepli
   if (storage === record.primary) record.primaryBase = command.generation;
   state.touch(record.id);
   return { status: 'ok', generation: command.generation, changed: true };
+}
+
+/**
+ * A copy onto a replica that was already on the source's generation raises
+ * nothing, yet it replaced the replica's data. A write in flight (an
+ * outstanding intent) may have landed on it before the copy, as the primary or
+ * as a secondary of a reference transaction, and the copy erased it there; its
+ * bump must then neither be acknowledged on the primary nor carry this replica
+ * to the next generation. Only a replica on the latest generation can be
+ * raised by a bump, and only intents can be in flight, so otherwise nothing
+ * changes. Else the primary, if on the latest generation, becomes the only
+ * latest (every other replica is re-synced from it, as when an intent is
+ * resolved), so no bump raises a secondary that was copied over; and when the
+ * copy went onto the primary itself, primaryBase moves past the generation
+ * those writes were routed with, so their bumps are refused (ABORTED,
+ * retryable) while writes routed from now on count.
+ */
+function sameGenerationCopy(state: ClusterState, record: RepositoryRecord, target: number): SetReplicaGenerationResult {
+  const latest = latestGeneration(record.replicas);
+  const current = generationOf(record.replicas, target);
+  const primaryIsLatest = record.primary !== NO_STORAGE && generationOf(record.replicas, record.primary) === latest;
+  if (current !== latest || record.intents === undefined || !primaryIsLatest) return { status: 'ok', generation: current, changed: false };
+  raiseGeneration(record.replicas, record.primary, latest + 1);
+  state.touch(record.id);
+  if (target !== record.primary) return { status: 'ok', generation: current, changed: false };
+  record.primaryBase = latest + 1;
+  return { status: 'ok', generation: latest + 1, changed: true };
 }
 
 /** Upstream's accept-dataloss: the storage's copy alone becomes the latest (latest + 1); the others will be replicated from it. */
