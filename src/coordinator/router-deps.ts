@@ -38,6 +38,8 @@ export interface ClusterRouterOptions {
   /** Record a write intent in Raft before forwarding a mutator (DESIGN §10). Default true. */
   readonly writeIntents?: boolean;
   readonly onNodeResult?: NodeResultObserver;
+  /** After an election this router proposed moved a repository's primary. */
+  readonly onPrimaryChanged?: (change: { virtualStorage: string; relativePath: string; previous: string | null; current: string }) => void;
   /** Picks among equal candidates for reads and creation (tests pass a fixed one). Default Math.random. */
   readonly random?: () => number;
   readonly logger?: pino.Logger;

@@ -59,6 +59,7 @@ async function elect(ctx: RouteContext, repository: RepositoryView, expectedPrim
       { virtual_storage: repository.virtualStorage, relative_path: repository.relativePath, previous_primary: result.previous, current_primary: result.primary },
       'primary node changed',
     );
+    ctx.options.onPrimaryChanged?.({ virtualStorage: repository.virtualStorage, relativePath: repository.relativePath, previous: result.previous, current: result.primary });
   }
 }
 

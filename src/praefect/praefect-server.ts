@@ -11,7 +11,7 @@ import { LevelClusterStateMachine } from '../cluster/index.js';
 import type { PraefectConfig } from '../config/index.js';
 import { createClusterRouter, NodeDirectory, PostgresCatalogue } from '../coordinator/index.js';
 import { ReplicationQueue, RepositoryStore, type DatabasePool } from '../db/index.js';
-import { healthProberFromConfig, type HealthProber } from '../health/index.js';
+import { healthProberFromConfig, nodeLatencyObserver, type HealthProber } from '../health/index.js';
 import { createForwarder, type Forwarder } from '../proxy/index.js';
 import { clusterAdminService } from '../admin/index.js';
 import { guardService, type ServerAuthOptions } from '../auth/index.js';
@@ -22,7 +22,10 @@ import { openPool } from './database.js';
 import { HealthPublisher } from './health-publisher.js';
 import { startMetricsServer, type MetricsServer } from './metrics-server.js';
 import { nodeTargets } from './node-lister.js';
+import { logCall } from './call-log.js';
+import { observedRouter } from './observed-router.js';
 import { RaftClusterAccess } from './raft-cluster-access.js';
+import { createRouterMetrics } from './router-metrics.js';
 
 /** Node answers that count toward the error-rate thresholds (DESIGN §8): the node, not the request, failed. */
 const NODE_ERROR_CODES: ReadonlySet<number> = new Set([grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED, grpc.status.INTERNAL, grpc.status.UNKNOWN]);
@@ -94,19 +97,25 @@ export class PraefectServer {
     const registry = new client.Registry();
     client.collectDefaultMetrics({ register: registry });
     registerRaftMetrics(driver, registry);
+    const latencyBucketsSec = config.prometheus.grpcLatencyBuckets;
     const publisher = new HealthPublisher({
       access,
       view: () => prober.view(),
       refreshIntervalMs: Math.min(1_000, Math.max(100, Math.floor(stateMachine.view.settings().activityWindowMs / 5))),
       logger,
     });
-    const prober = healthProberFromConfig(config, { logger, onChange: () => publisher.viewChanged() });
+    const prober = healthProberFromConfig(config, {
+      logger,
+      onChange: () => publisher.viewChanged(),
+      onProbe: nodeLatencyObserver(registry, latencyBucketsSec),
+    });
+    const metrics = createRouterMetrics(registry, stateMachine.view, prober, latencyBucketsSec);
     prober.start();
     publisher.start();
 
     const pool = openPool(config.database);
     const nodes = new NodeDirectory(config.virtualStorages);
-    const router = createClusterRouter({
+    const clusterRouter = createClusterRouter({
       access,
       nodes,
       reachable: (virtualStorage, storage) => prober.isHealthy({ virtualStorage, storage }),
@@ -116,9 +125,14 @@ export class PraefectServer {
       onNodeResult: (node, kind, code) => {
         if (NODE_ERROR_CODES.has(code)) prober.recordError(node, kind);
       },
+      onPrimaryChanged: (change) => metrics.electionChanged(change.virtualStorage),
       logger,
     });
-    const auth: ServerAuthOptions = { token: config.auth.token, transitioning: config.auth.transitioning };
+    const router = observedRouter(clusterRouter, (record) => {
+      metrics.observeCall(record);
+      logCall(logger, record);
+    });
+    const auth: ServerAuthOptions = { token: config.auth.token, transitioning: config.auth.transitioning, observe: metrics.observeAuth };
     const forwarder = createForwarder({
       router,
       nodes: async () => nodeTargets(nodes),
@@ -133,15 +147,15 @@ export class PraefectServer {
     const listen = config.listenAddr ?? '127.0.0.1:2305';
     const port = await bind(server, listen);
     const front = { server, forwarder, address: `${listen.slice(0, listen.lastIndexOf(':'))}:${port}` };
-    const metrics = config.prometheusListenAddr === undefined ? undefined : await startMetricsServer(registry, config.prometheusListenAddr);
-    logger.info({ address: front.address, raft_address: raftAddress, metrics_address: metrics?.address, router: routerName }, 'router listening');
+    const metricsServer = config.prometheusListenAddr === undefined ? undefined : await startMetricsServer(registry, config.prometheusListenAddr);
+    logger.info({ address: front.address, raft_address: raftAddress, metrics_address: metricsServer?.address, router: routerName }, 'router listening');
     return new PraefectServer(routerName, driver, access, prober, pool, registry, {
       stateMachine,
       transport,
       raftServer,
       publisher,
       front,
-      metrics,
+      metrics: metricsServer,
       logger,
     });
   }

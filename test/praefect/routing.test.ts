@@ -3,7 +3,7 @@
 // a router's death, a PostgreSQL outage and an unhealthy secondary are
 // survived as the failure-semantics table says.
 import * as grpc from '@grpc/grpc-js';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
@@ -43,6 +43,27 @@ t.test('routing through a cluster of real processes', async (t) => {
     t.equal((await git(home, path.join(work, 'clone'), ['rev-parse', 'HEAD'])).trim(), head, 'a clone gets it back');
     const meta = await admins[1]!.repositoryMetadata({ virtual_storage: 'default', relative_path: 'group/pushed.git', fresh: true });
     t.equal(meta.generation, 1, 'the push was one write: one generation bump');
+  });
+
+  t.test('metrics carry upstream names and labels; logs have one line per RPC and no secret', async (t) => {
+    await b.unary('/gitaly.RepositoryService/CreateRepository', { repository: repo('observed.git') });
+    await commitFile(b, 'observed.git', 'main', 'm.txt', 'm\n');
+    await branchCommit(b, 'observed.git', 'main');
+    const router = cluster.routers[1]!;
+    const text = await (await fetch(`http://${router.metricsAddress}/metrics`)).text();
+    t.match(text, /grpc_server_handled_total\{grpc_service="gitaly.OperationService",grpc_method="UserCommitFiles",grpc_code="OK"\} [1-9]/);
+    t.match(text, /grpc_server_handling_seconds_bucket\{le="[^"]+",grpc_service="gitaly.RefService",grpc_method="FindBranch"\}/);
+    t.match(text, /gitaly_praefect_read_distribution\{virtual_storage="default",storage="gitaly-\d"\} [1-9]/);
+    t.match(text, /gitaly_praefect_node_health\{virtual_storage="default",storage="gitaly-1"\} 1/);
+    t.match(text, /gitaly_praefect_node_latency_bucket\{le="[^"]+",gitaly_storage="gitaly-1"\}/);
+    t.match(text, /gitaly_praefect_unavailable_repositories\{virtual_storage="default"\} 0/);
+    t.match(text, /gitaly_praefect_read_only_repositories\{virtual_storage="default"\} 0/);
+    t.match(text, /gitaly_authentications_total\{enforced="true",status="ok"\} [1-9]/);
+    t.match(text, /raft_term|praefect_raft/, 'Raft metrics are served too');
+    const log = await readFile(router.process.spec.logFile, 'utf8');
+    t.match(log, /"grpc.method":"UserCommitFiles","grpc.code":"OK","grpc.time_ms":[\d.]+,"grpc.request.repository":"default\/observed.git"/);
+    t.match(log, /finished streaming call with code OK/);
+    t.notOk(log.includes(cluster.layout.token), 'the token never appears in the logs');
   });
 
   t.test('bad requests get precise errors', async (t) => {
