@@ -1,11 +1,15 @@
 // The worker over real storage nodes, a real PostgreSQL queue and the
 // in-memory cluster log: copies, generations, retries, moot and stale jobs.
+import net from 'node:net';
+import * as grpc from '@grpc/grpc-js';
 import t, { type Test } from 'tap';
 import { Registry } from 'prom-client';
 import type { BodyOf, ClusterAccess, CommandType } from '../../src/cluster/index.js';
 import { Reconciler, ReplicationWorker, type JobReport, type ReplicationWorkerOptions } from '../../src/replication/index.js';
-import { startTestServer } from '../db/test-server.js';
-import { closedPort, eventually, newCluster, startStorageNodes, VIRTUAL_STORAGE, type TestCluster } from './fixtures.js';
+import { freshDatabase, startTestServer } from '../db/test-server.js';
+import { startInProcessNode } from '../gitaly/fixtures/node.js';
+import { Rpc } from '../gitaly/fixtures/rpc.js';
+import { closedPort, eventually, newCluster, startStorageNodes, TestCluster, VIRTUAL_STORAGE } from './fixtures.js';
 
 const server = await startTestServer(t);
 const nodes = await startStorageNodes(t);
@@ -218,6 +222,94 @@ t.test('a claim swept from a stopped worker comes back and is done by another', 
   await eventually('the swept job to be done', () => reports.find((r) => r.job.id === id && r.outcome === 'completed'));
   t.equal(cluster.generations(repositoryId)['gitaly-2'], 1);
   t.same(await cluster.queueRows(), []);
+});
+
+t.test('claims are bounded by the per-target parallelism and by the batch size', async (t) => {
+  const cluster = await newCluster(t, server, nodes);
+  for (let i = 0; i < 5; i += 1) {
+    const { repositoryId, replicaPath } = await cluster.createRepository(`bounded-${i}.git`);
+    await cluster.commitOn('gitaly-1', replicaPath, 'a.txt', `${i}\n`);
+    await cluster.bump(repositoryId, 'gitaly-1', 0);
+    await cluster.queue.enqueue({ changeType: 'update', repositoryId, virtualStorage: VIRTUAL_STORAGE, relativePath: 'x', replicaPath, sourceStorage: 'gitaly-1', targetStorage: 'gitaly-2' });
+  }
+  const narrow = worker(t, cluster, { config: { batchSize: 10, parallelStorageProcessingWorkers: 2 } });
+  t.equal(await narrow.worker.runOnce(), 2, 'two per target at once');
+  const smallBatch = worker(t, cluster, { config: { batchSize: 1, parallelStorageProcessingWorkers: 10 } });
+  t.equal(await smallBatch.worker.runOnce(), 1, 'one per claim round');
+  const wide = worker(t, cluster, { config: { batchSize: 10, parallelStorageProcessingWorkers: 10 } });
+  t.equal(await wide.worker.runOnce(), 2, 'the rest');
+  t.same(await cluster.queueRows(), []);
+});
+
+t.test('a node that accepts connections but never answers fails the attempt at the call timeout', async (t) => {
+  const sockets = new Set<net.Socket>();
+  const silent = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  t.teardown(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        silent.close(() => resolve());
+      }),
+  );
+  const port = (silent.address() as net.AddressInfo).port;
+  const cluster = await newCluster(t, server, nodes, { extraNodes: [{ storage: 'gitaly-4', address: `tcp://127.0.0.1:${port}` }] });
+  const { repositoryId, replicaPath } = await cluster.createRepository('silent.git');
+  await cluster.queue.enqueue({ changeType: 'update', repositoryId, virtualStorage: VIRTUAL_STORAGE, relativePath: 'x', replicaPath, sourceStorage: 'gitaly-1', targetStorage: 'gitaly-4' });
+  const { worker: w, reports } = worker(t, cluster, { nodeCallTimeoutMs: 300 });
+  const started = Date.now();
+  t.equal(await w.runOnce(), 1);
+  const tookMs = Date.now() - started;
+  t.match(reports[0], { outcome: 'failed', error: { code: 'REPLICATION_NODE_CALL_FAILED', grpcCode: grpc.status.DEADLINE_EXCEEDED } });
+  t.ok(tookMs >= 250 && tookMs < 5000, `gave up after ${tookMs} ms`);
+
+  // stop() lets a running job finish within its grace, then cancels it and leaves it to the sweep.
+  const second = await cluster.createRepository('silent-2.git');
+  const { id } = await cluster.queue.enqueue({ changeType: 'update', repositoryId: second.repositoryId, virtualStorage: VIRTUAL_STORAGE, relativePath: 'x', replicaPath: second.replicaPath, sourceStorage: 'gitaly-1', targetStorage: 'gitaly-4' });
+  const stopping = worker(t, cluster, { nodeCallTimeoutMs: 60_000, stopGraceMs: 200 });
+  stopping.worker.start();
+  await eventually('the job to be claimed', () => stopping.worker.inFlight === 1);
+  const stopStarted = Date.now();
+  await stopping.worker.stop();
+  const stopMs = Date.now() - stopStarted;
+  t.ok(stopMs >= 150 && stopMs < 5000, `stop() took ${stopMs} ms`);
+  t.match(stopping.reports, [{ outcome: 'abandoned' }]);
+  t.match(await cluster.queue.get(id), { state: 'in_progress' }, 'unacknowledged: the sweep returns it');
+});
+
+t.test('nodes with tokens: the worker authenticates to the target and hands it the source token', async (t) => {
+  const secured = await Promise.all(
+    ['secure-1', 'secure-2'].map(async (storage) => {
+      const node = await startInProcessNode({ storages: [storage], token: `secret-${storage}` });
+      return { storage, node, rpc: new Rpc(node.address, `secret-${storage}`) };
+    }),
+  );
+  t.teardown(async () => {
+    for (const n of secured) n.rpc.close();
+    await Promise.all(secured.map((n) => n.node.close()));
+  });
+  const pool = await freshDatabase(t, server);
+  const vs = { name: VIRTUAL_STORAGE, defaultReplicationFactor: 0, nodes: secured.map((n) => ({ storage: n.storage, address: `tcp://${n.node.address}`, token: `secret-${n.storage}` })) };
+  const cluster = new TestCluster(pool, secured, vs);
+  await cluster.reportHealthy('router-a');
+  const { repositoryId, replicaPath } = await cluster.createRepository('secured.git');
+  await cluster.commitOn('secure-1', replicaPath, 'a.txt', 'a\n');
+  await cluster.bump(repositoryId, 'secure-1', 0);
+  await cluster.queue.enqueue({ changeType: 'update', repositoryId, virtualStorage: VIRTUAL_STORAGE, relativePath: 'x', replicaPath, sourceStorage: 'secure-1', targetStorage: 'secure-2' });
+  const { worker: w, reports } = worker(t, cluster);
+  t.equal(await w.runOnce(), 1);
+  t.match(reports[0], { outcome: 'completed', done: { result: 'replicated' } });
+  t.equal(await cluster.checksum('secure-2', replicaPath), await cluster.checksum('secure-1', replicaPath));
+
+  const wrong = new TestCluster(await freshDatabase(t, server), secured, { ...vs, nodes: vs.nodes.map((n) => ({ ...n, token: 'wrong' })) });
+  await wrong.reportHealthy('router-a');
+  await wrong.queue.enqueue({ changeType: 'delete_replica', repositoryId, virtualStorage: VIRTUAL_STORAGE, relativePath: 'x', replicaPath, targetStorage: 'secure-2' });
+  const rejected = worker(t, wrong);
+  t.equal(await rejected.worker.runOnce(), 1);
+  t.match(rejected.reports[0], { outcome: 'failed', error: { grpcCode: grpc.status.UNAUTHENTICATED } });
 });
 
 t.test('options are checked', async (t) => {
