@@ -278,6 +278,23 @@ t.test('a node that accepts connections but never answers fails the attempt at t
   t.ok(stopMs >= 150 && stopMs < 5000, `stop() took ${stopMs} ms`);
   t.match(stopping.reports, [{ outcome: 'abandoned' }]);
   t.match(await cluster.queue.get(id), { state: 'in_progress' }, 'unacknowledged: the sweep returns it');
+
+  // A claim swept away from a live worker (another router judged it stale): its next heartbeat cancels the job.
+  const third = await cluster.createRepository('silent-3.git');
+  const lost = await cluster.queue.enqueue({ changeType: 'update', repositoryId: third.repositoryId, virtualStorage: VIRTUAL_STORAGE, relativePath: 'x', replicaPath: third.replicaPath, sourceStorage: 'gitaly-1', targetStorage: 'gitaly-4' });
+  const holder = worker(t, cluster, { nodeCallTimeoutMs: 60_000, heartbeatIntervalMs: 50, sweepIntervalMs: 3_600_000, stopGraceMs: 100 });
+  holder.worker.start();
+  await eventually('the job to be claimed', () => holder.worker.inFlight === 1);
+  await holder.worker.heartbeat();
+  t.equal(holder.reports.length, 0, 'a held claim survives its heartbeat');
+  await cluster.queue.sweepStale(0);
+  const abandoned = await eventually('the job to be cancelled', () => holder.reports.find((r) => r.job.id === lost.id));
+  t.equal(abandoned.outcome, 'abandoned');
+  t.match(
+    await cluster.queue.get(lost.id),
+    { state: /^(ready|in_progress)$/, lastError: 'the worker stopped sending heartbeats' },
+    'the sweep returned it (to be claimed again), and the cancelled attempt was not acknowledged as a failure',
+  );
 });
 
 t.test('nodes with tokens: the worker authenticates to the target and hands it the source token', async (t) => {
