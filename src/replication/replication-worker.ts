@@ -57,7 +57,8 @@ export interface JobReport {
 interface RunningJob {
   readonly job: ClaimedJob;
   readonly controller: AbortController;
-  readonly settled: Promise<void>;
+  /** Resolves once the attempt is acknowledged (or abandoned) and its slot released. */
+  settled: Promise<void>;
   /** Set when the claim was lost or the worker stops: the job is not acknowledged. */
   abandoned: boolean;
 }
@@ -234,7 +235,7 @@ export class ReplicationWorker {
       this.running.delete(job.id);
       this.wake.abort();
     });
-    Object.assign(run, { settled });
+    run.settled = settled;
     this.running.set(job.id, run);
     return run;
   }
