@@ -23,7 +23,7 @@ export async function writeTarget(ctx: RouteContext, repositoryId: number): Prom
   for (let attempt = 1; ; attempt++) {
     const repository = ctx.view.repository(repositoryId);
     if (repository === undefined) throw new RoutingError('ROUTE_NOT_FOUND', `repository ${repositoryId} was deleted`);
-    const route = ctx.view.writeRoute(repositoryId, ctx.options.nodes.storageOrder(repository.virtualStorage));
+    const route = ctx.view.writeRoute(repositoryId, ctx.options.nodes.storages(repository.virtualStorage));
     if (route === undefined) throw new RoutingError('ROUTE_NOT_FOUND', `repository ${repositoryId} was deleted`);
     if (route.kind === 'primary') return checkedPrimary(ctx, repository, route.primary, route.generation);
     refuseUnwritable(repository, route);
@@ -50,7 +50,7 @@ async function elect(ctx: RouteContext, repository: RepositoryView, expectedPrim
       type: 'elect-primary',
       repositoryId: repository.repositoryId,
       expectedPrimary,
-      storageOrder: ctx.options.nodes.storageOrder(repository.virtualStorage),
+      storageOrder: ctx.options.nodes.storages(repository.virtualStorage),
     },
     `electing a primary for ${describeRepo(repository)}`,
   );

@@ -12,7 +12,6 @@ export {
   ReplicationTimeoutError,
   ReplicationOptionsError,
 } from './errors.js';
-export { NodeDirectory, type NodeAddress } from './node-directory.js';
 export { NodeClientPool, type NodeClientPoolOptions, type UnaryCallOptions } from './node-client-pool.js';
 export { replicateReplica, removeReplica, type NodeCallBounds } from './storage-node-ops.js';
 export { runReplicationJob, type JobDone, type JobRunnerDeps } from './replication-job-runner.js';

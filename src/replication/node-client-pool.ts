@@ -6,7 +6,7 @@ import { v2TokenInterceptor } from '../auth/index.js';
 import { dialTarget } from '../health/index.js';
 import { requireService } from '../protocol/index.js';
 import { NodeCallError } from './errors.js';
-import type { NodeAddress } from './node-directory.js';
+import type { NodeAddress } from '../config/index.js';
 
 export interface NodeClientPoolOptions {
   /** Bound on message size both ways. Default 16 MiB. */

@@ -144,7 +144,7 @@ export class Reconciler {
   private async resolveIntent(intent: StaleWriteIntent, counts: PassCounts): Promise<boolean> {
     try {
       const result = await withTimeout(
-        this.options.access.propose<'resolve-write-intent'>({ type: 'resolve-write-intent', repositoryId: intent.repositoryId, intentId: intent.intentId }),
+        this.options.access.propose({ type: 'resolve-write-intent', repositoryId: intent.repositoryId, intentId: intent.intentId }),
         this.clusterTimeoutMs,
         'the resolve-write-intent proposal',
       );

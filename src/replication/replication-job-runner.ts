@@ -6,9 +6,9 @@
 //      so a write the copy may have missed is never claimed.
 import type { ClusterAccess, RepositoryView } from '../cluster/index.js';
 import type { ClaimedJob } from '../db/index.js';
-import { GenerationConflictError, NoSourceError, UnsupportedChangeError } from './errors.js';
+import { GenerationConflictError, NoSourceError, UnknownNodeError, UnsupportedChangeError } from './errors.js';
 import type { NodeClientPool } from './node-client-pool.js';
-import type { NodeDirectory } from './node-directory.js';
+import type { NodeAddress, NodeDirectory } from '../config/index.js';
 import { removeReplica, replicateReplica } from './storage-node-ops.js';
 import { withTimeout } from './with-timeout.js';
 
@@ -55,13 +55,13 @@ async function runUpdate(deps: JobRunnerDeps, job: ClaimedJob, signal: AbortSign
   const sourceGeneration = generationOf(repository, source);
   await replicateReplica(
     deps.clients,
-    deps.directory.require(job.virtualStorage, job.targetStorage),
-    deps.directory.require(job.virtualStorage, source),
+    requireNode(deps.directory, job.virtualStorage, job.targetStorage),
+    requireNode(deps.directory, job.virtualStorage, source),
     repository.replicaPath,
     { timeoutMs: deps.nodeCallTimeoutMs, signal },
   );
   const outcome = await withTimeout(
-    deps.access.propose<'set-replica-generation'>({
+    deps.access.propose({
       type: 'set-replica-generation',
       repositoryId: job.repositoryId,
       storage: job.targetStorage,
@@ -97,11 +97,17 @@ function chooseSource(deps: JobRunnerDeps, repository: RepositoryView, job: Clai
 }
 
 async function runDelete(deps: JobRunnerDeps, job: ClaimedJob, signal: AbortSignal): Promise<JobDone> {
-  const target = deps.directory.require(job.virtualStorage, job.targetStorage);
+  const target = requireNode(deps.directory, job.virtualStorage, job.targetStorage);
   const removed = await removeReplica(deps.clients, target, job.replicaPath, { timeoutMs: deps.nodeCallTimeoutMs, signal });
   return { result: removed ? 'removed' : 'already-removed' };
 }
 
 function generationOf(repository: RepositoryView, storage: string): number {
   return repository.generations[storage] ?? -1;
+}
+
+function requireNode(directory: NodeDirectory, virtualStorage: string, storage: string): NodeAddress {
+  const node = directory.find(virtualStorage, storage);
+  if (node === undefined) throw new UnknownNodeError(virtualStorage, storage);
+  return node;
 }

@@ -11,7 +11,7 @@ import type { ReplicationConfig } from '../config/index.js';
 import type { AckOutcome, ClaimedJob, ReplicationQueue, ReplicationQueueOptions } from '../db/index.js';
 import { ReplicationError, ReplicationOptionsError } from './errors.js';
 import { NodeClientPool } from './node-client-pool.js';
-import type { NodeDirectory } from './node-directory.js';
+import type { NodeDirectory } from '../config/index.js';
 import { runReplicationJob, type JobDone, type JobRunnerDeps } from './replication-job-runner.js';
 import { ReplicationMetrics, type JobLabels } from './replication-metrics.js';
 import { TargetSlots } from './target-slots.js';

@@ -4,7 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import { withGitalyServers } from '../gitaly/index.js';
 import { NodeCallError } from './errors.js';
 import type { NodeClientPool } from './node-client-pool.js';
-import type { NodeAddress } from './node-directory.js';
+import type { NodeAddress } from '../config/index.js';
 
 const REPOSITORY_SERVICE = 'gitaly.RepositoryService';
 

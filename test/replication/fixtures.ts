@@ -6,7 +6,7 @@ import type { Test } from 'tap';
 import { derivedReplicaPath, MemoryClusterLog, type ClusterAccess } from '../../src/cluster/index.js';
 import type { VirtualStorageConfig } from '../../src/config/index.js';
 import { ReplicationQueue, type DatabasePool, type EmbeddedDatabase, type ReplicationQueueOptions } from '../../src/db/index.js';
-import { NodeDirectory } from '../../src/replication/index.js';
+import { NodeDirectory } from '../../src/config/index.js';
 import { freshDatabase } from '../db/test-server.js';
 import { startInProcessNode, type TestNode } from '../gitaly/fixtures/node.js';
 import { Rpc } from '../gitaly/fixtures/rpc.js';
@@ -76,7 +76,7 @@ export class TestCluster {
 
   /** `router` reports every configured storage healthy (and refreshes its liveness). */
   async reportHealthy(router: string): Promise<void> {
-    const result = await this.log.propose<'health-update'>(router, {
+    const result = await this.log.propose(router, {
       type: 'health-update',
       reports: this.vs.nodes.map((n) => ({ virtualStorage: VIRTUAL_STORAGE, storage: n.storage, healthy: true })),
     });
@@ -91,7 +91,7 @@ export class TestCluster {
       await n.rpc.unary('/gitaly.RepositoryService/CreateRepository', { repository: { storage_name: n.storage, relative_path: replicaPath } });
     }
     const [primary, ...secondaries] = this.nodes.map((n) => n.storage);
-    const result = await this.a.propose<'create-repository'>({
+    const result = await this.a.propose({
       type: 'create-repository',
       repositoryId,
       virtualStorage: VIRTUAL_STORAGE,
@@ -125,7 +125,7 @@ export class TestCluster {
 
   /** After a write on the primary: its generation goes up in Raft. */
   async bump(repositoryId: number, primary: string, generation: number): Promise<number> {
-    const result = await this.a.propose<'bump-generation'>({ type: 'bump-generation', repositoryId, primary, generation, intentId: null, updatedSecondaries: [] });
+    const result = await this.a.propose({ type: 'bump-generation', repositoryId, primary, generation, intentId: null, updatedSecondaries: [] });
     if (result.status !== 'ok') throw new Error(`bump-generation: ${JSON.stringify(result)}`);
     return result.generation;
   }

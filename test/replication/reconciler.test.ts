@@ -14,7 +14,7 @@ t.test('a stale write intent of an inactive router is resolved and its repair sc
   await cluster.reportHealthy('router-c');
   const { repositoryId, replicaPath } = await cluster.createRepository('intent.git');
   const b = cluster.log.access('router-b');
-  t.match(await b.propose<'record-write-intent'>({ type: 'record-write-intent', repositoryId, intentId: 'intent-1', primary: 'gitaly-1', generation: 0 }), {
+  t.match(await b.propose({ type: 'record-write-intent', repositoryId, intentId: 'intent-1', primary: 'gitaly-1', generation: 0 }), {
     status: 'ok',
   });
   // router-b forwards the write to the primary, then dies before the bump.
@@ -107,11 +107,11 @@ t.test('an outdated replica that is unhealthy, or has no healthy source, is not 
   const { repositoryId, replicaPath } = await cluster.createRepository('unhealthy.git');
   await cluster.commitOn('gitaly-1', replicaPath, 'a.txt', 'a\n');
   await cluster.bump(repositoryId, 'gitaly-1', 0);
-  await cluster.log.propose<'health-update'>('router-a', { type: 'health-update', reports: [{ virtualStorage: 'default', storage: 'gitaly-3', healthy: false }] });
+  await cluster.log.propose('router-a', { type: 'health-update', reports: [{ virtualStorage: 'default', storage: 'gitaly-3', healthy: false }] });
   const reconciler = new Reconciler({ access: cluster.a, queue: cluster.queue, config: { schedulingIntervalMs: 0 } });
   t.match(await reconciler.runOnce(), { enqueued: 1 });
   t.same((await cluster.queueRows()).map((r) => r.target), ['gitaly-2']);
-  await cluster.log.propose<'health-update'>('router-a', { type: 'health-update', reports: [{ virtualStorage: 'default', storage: 'gitaly-1', healthy: false }, { virtualStorage: 'default', storage: 'gitaly-3', healthy: true }] });
+  await cluster.log.propose('router-a', { type: 'health-update', reports: [{ virtualStorage: 'default', storage: 'gitaly-1', healthy: false }, { virtualStorage: 'default', storage: 'gitaly-3', healthy: true }] });
   t.match(await reconciler.runOnce(), { enqueued: 0, withoutSource: 2 });
 });
 

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { NodeDirectory } from '../../src/replication/index.js';
+import { NodeDirectory } from '../../src/config/index.js';
 
 const directory = new NodeDirectory([
   { name: 'default', defaultReplicationFactor: 0, nodes: [{ storage: 'b', address: 'tcp://127.0.0.1:1', token: 's' }, { storage: 'a', address: 'unix:/tmp/x', token: '' }] },
@@ -10,8 +10,9 @@ t.test('nodes are looked up per virtual storage, in configuration order', async 
   t.same(directory.virtualStorages(), ['default', 'other']);
   t.same(directory.storages('default'), ['b', 'a']);
   t.same(directory.storages('missing'), []);
-  t.same(directory.require('default', 'b'), { virtualStorage: 'default', storage: 'b', address: 'tcp://127.0.0.1:1', token: 's' });
-  t.equal(directory.require('other', 'b').address, 'tls://node:2', 'the same storage name in another virtual storage is another node');
+  t.same(directory.find('default', 'b'), { virtualStorage: 'default', storage: 'b', address: 'tcp://127.0.0.1:1', token: 's' });
+  t.equal(directory.find('other', 'b')?.address, 'tls://node:2', 'the same storage name in another virtual storage is another node');
   t.equal(directory.find('other', 'a'), undefined);
-  t.throws(() => directory.require('other', 'a'), { code: 'REPLICATION_UNKNOWN_NODE', permanent: true });
+  t.equal(directory.defaultReplicationFactor('other'), 2);
+  t.same(directory.all().map((n) => `${n.virtualStorage}/${n.storage}`), ['default/b', 'default/a', 'other/b']);
 });
