@@ -1,0 +1,89 @@
+import { canonicalJson, hashString } from './canonical-json.js';
+import { ModelOperationError } from './errors.js';
+import type { Model, OpInput, OpOutcome, StepResult } from './model.js';
+
+/**
+ * A register's state: the canonical JSON of its value, or ANY_VALUE after a
+ * write whose value nobody knows (an unknown-outcome failover, say): the next
+ * read may see anything and then pins it down.
+ */
+export type RegisterState = string;
+
+/** Not a canonical JSON text, so it cannot collide with a value. */
+const ANY_VALUE: RegisterState = '\u0000any';
+
+export interface RegisterOptions {
+  /** The value before any write; default null. */
+  initial?: unknown;
+  /** Ops that read the value; default ['read']. */
+  readFs?: readonly string[];
+  /** Ops that set the value; default ['write']. */
+  writeFs?: readonly string[];
+  /** Compare-and-set ops, value [expected, new]; default ['cas']. */
+  casFs?: readonly string[];
+  /** The model's name in explanations and errors. */
+  name?: string;
+}
+
+/**
+ * A register over JSON values compared by JSON equality (object key order
+ * does not matter). A write sets the invocation's value; when that is null
+ * the system chose the value and the ok completion carries it (a failover
+ * reports the new primary). A cas `[expected, new]` happens only when the
+ * value equals `expected`; a cas that did not match is a `fail`.
+ */
+export function jsonRegister(options: RegisterOptions = {}): Model<RegisterState> {
+  const name = options.name ?? 'register';
+  const readFs = new Set(options.readFs ?? ['read']);
+  const writeFs = new Set(options.writeFs ?? ['write']);
+  const casFs = new Set(options.casFs ?? ['cas']);
+  const initial = canonicalJson(options.initial ?? null);
+  return {
+    name,
+    init: () => initial,
+    step(state, input, output) {
+      if (readFs.has(input.f)) return read(state, output);
+      if (writeFs.has(input.f)) return { ok: true, state: written(input, output) };
+      if (casFs.has(input.f)) return compareAndSet(name, state, input);
+      throw new ModelOperationError(name, input.f, `unknown operation (reads ${[...readFs].join('/')}, writes ${[...writeFs].join('/')}, cas ${[...casFs].join('/')})`);
+    },
+    equal: (a, b) => a === b,
+    hash: hashString,
+    isReadOnly: (input) => readFs.has(input.f),
+    describe: (state) => (state === ANY_VALUE ? '(any value)' : JSON.parse(state)),
+  };
+}
+
+/** The plain register of the classic tests: read, write, cas. */
+export function register(options: Omit<RegisterOptions, 'readFs' | 'writeFs' | 'casFs'> = {}): Model<RegisterState> {
+  return jsonRegister({ ...options, name: options.name ?? 'register' });
+}
+
+/**
+ * The cluster state of one repository as a register: reads return
+ * `{primary, generation}`; `write` and `failover` set it (a failover's new
+ * value is its ok completion's value when the invocation did not name it).
+ */
+export function clusterStateRegister(options: Omit<RegisterOptions, 'readFs' | 'writeFs'> = {}): Model<RegisterState> {
+  return jsonRegister({ ...options, name: options.name ?? 'cluster-state-register', readFs: ['read'], writeFs: ['write', 'failover'] });
+}
+
+function read(state: RegisterState, output: OpOutcome): StepResult<RegisterState> {
+  if (output.type === 'info') return { ok: true, state };
+  const seen = canonicalJson(output.value);
+  if (state === ANY_VALUE) return { ok: true, state: seen };
+  return seen === state ? { ok: true, state } : { ok: false };
+}
+
+function written(input: OpInput, output: OpOutcome): RegisterState {
+  if (input.value !== null && input.value !== undefined) return canonicalJson(input.value);
+  if (output.type === 'ok') return canonicalJson(output.value);
+  return ANY_VALUE;
+}
+
+function compareAndSet(name: string, state: RegisterState, input: OpInput): StepResult<RegisterState> {
+  const pair = input.value;
+  if (!Array.isArray(pair) || pair.length !== 2) throw new ModelOperationError(name, input.f, 'cas value must be [expected, new]');
+  if (state !== ANY_VALUE && state !== canonicalJson(pair[0])) return { ok: false };
+  return { ok: true, state: canonicalJson(pair[1]) };
+}
