@@ -1,6 +1,6 @@
-import { canonicalJson, hashString, mixHash } from './canonical-json.js';
+import { canonicalJson, hashString, memoByObject, mixHash } from './canonical-json.js';
 import { ModelOperationError } from './errors.js';
-import type { Model } from './model.js';
+import type { Model, OpInput } from './model.js';
 
 /**
  * The list as a persistent cons list, newest item first, so an append is
@@ -23,15 +23,19 @@ const EMPTY_HASH = 0x2f1a3b;
  */
 export function appendList(options: { name?: string } = {}): Model<AppendListState> {
   const name = options.name ?? 'append-list';
+  const itemJson = memoByObject((input: OpInput) => canonicalJson(input.value));
+  const readJson = memoByObject((output: { value: unknown }) => {
+    if (!Array.isArray(output.value) && output.value !== null) throw new ModelOperationError(name, 'read', 'read value must be a list');
+    return ((output.value as unknown[] | null) ?? []).map(canonicalJson);
+  });
   return {
     name,
     init: () => null,
     step(state, input, output) {
-      if (input.f === 'append') return { ok: true, state: append(state, canonicalJson(input.value)) };
+      if (input.f === 'append') return { ok: true, state: append(state, itemJson(input)) };
       if (input.f !== 'read') throw new ModelOperationError(name, input.f, 'unknown operation (append, read)');
       if (output.type === 'info') return { ok: true, state };
-      if (!Array.isArray(output.value) && output.value !== null) throw new ModelOperationError(name, input.f, 'read value must be a list');
-      return sameItems(state, (output.value as unknown[] | null) ?? []) ? { ok: true, state } : { ok: false };
+      return sameItems(state, readJson(output)) ? { ok: true, state } : { ok: false };
     },
     equal: sameList,
     hash: (state) => (state === null ? EMPTY_HASH : state.hash),
@@ -45,11 +49,11 @@ function append(state: AppendListState, item: string): ListNode {
   return { item, before: state, length: (state?.length ?? 0) + 1, hash: mixHash(before, hashString(item)) };
 }
 
-function sameItems(state: AppendListState, items: readonly unknown[]): boolean {
+function sameItems(state: AppendListState, items: readonly string[]): boolean {
   if ((state?.length ?? 0) !== items.length) return false;
   let node = state;
   for (let i = items.length - 1; i >= 0; i--, node = node!.before) {
-    if (node!.item !== canonicalJson(items[i])) return false;
+    if (node!.item !== items[i]) return false;
   }
   return true;
 }

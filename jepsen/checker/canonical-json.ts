@@ -30,3 +30,20 @@ export function hashString(text: string): number {
 export function mixHash(hash: number, value: number): number {
   return Math.imul(hash ^ value, 0x01000193) | 0;
 }
+
+/**
+ * `fn` memoized per object: the checker hands a model the same input and
+ * output objects at every step of the search, so their canonical JSON is
+ * computed once per operation instead of once per step.
+ */
+export function memoByObject<K extends object, V>(fn: (key: K) => V): (key: K) => V {
+  const memo = new WeakMap<K, V>();
+  return (key) => {
+    let value = memo.get(key);
+    if (value === undefined) {
+      value = fn(key);
+      memo.set(key, value);
+    }
+    return value;
+  };
+}

@@ -3,18 +3,24 @@ import { CheckerOptionError } from './errors.js';
 import type { Key, Op } from './history.js';
 import type { Model, OpOutcome } from './model.js';
 import { clientOperations, pairOperations, type Operation } from './operations.js';
-import { searchLinearization, type SearchOperation, type SearchOutcome } from './wgl-search.js';
+import { searchLinearization, type SearchBounds, type SearchOperation, type SearchOutcome } from './wgl-search.js';
 
 export type Verdict = 'ok' | 'illegal' | 'unknown';
 
 /** Why a key's verdict is unknown: which bound the search hit. */
-export type UnknownReason = 'time-limit' | 'state-limit' | 'total-time-limit';
+export type UnknownReason = 'time-limit' | 'state-limit' | 'memory-limit' | 'total-time-limit';
 
 export interface LinearizabilityOptions {
   /** Search time per key; default 10 000 ms. */
   timeLimitMs?: number;
   /** Memoized (linearized set, state) configurations per key; default 1 000 000. */
   maxStates?: number;
+  /**
+   * Estimated memory of those configurations per key; default 512 MiB. Each
+   * holds a bitset of the key's operations, so a long single-key history
+   * reaches this before maxStates.
+   */
+  maxCacheBytes?: number;
   /** Search time for all keys together; keys not reached in time are unknown. Default: no limit. */
   totalTimeLimitMs?: number;
 }
@@ -54,6 +60,7 @@ export interface LinearizabilityResult {
 
 const DEFAULT_TIME_LIMIT_MS = 10_000;
 const DEFAULT_MAX_STATES = 1_000_000;
+const DEFAULT_MAX_CACHE_BYTES = 512 * 1024 * 1024;
 
 /**
  * Checks that each key's sub-history is linearizable with respect to `model`.
@@ -70,6 +77,7 @@ export function checkLinearizability<S>(history: readonly Op[], model: Model<S>,
 export function checkOperationsLinearizable<S>(operations: readonly Operation[], model: Model<S>, options: LinearizabilityOptions = {}): LinearizabilityResult {
   const timeLimitMs = positive('timeLimitMs', options.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS);
   const maxStates = positive('maxStates', options.maxStates ?? DEFAULT_MAX_STATES);
+  const maxCacheBytes = positive('maxCacheBytes', options.maxCacheBytes ?? DEFAULT_MAX_CACHE_BYTES);
   const totalDeadline = performance.now() + positive('totalTimeLimitMs', options.totalTimeLimitMs ?? Infinity);
   const keys: KeyVerdict[] = [];
   for (const [key, partition] of partitionByKey(clientOperations(operations))) {
@@ -79,14 +87,14 @@ export function checkOperationsLinearizable<S>(operations: readonly Operation[],
       continue;
     }
     const keyDeadline = started + timeLimitMs;
-    const verdict = checkPartition(key, partition, model, { deadline: Math.min(keyDeadline, totalDeadline), maxStates });
+    const verdict = checkPartition(key, partition, model, { deadline: Math.min(keyDeadline, totalDeadline), maxStates, maxCacheBytes });
     if (verdict.unknownReason === 'time-limit' && totalDeadline < keyDeadline) verdict.unknownReason = 'total-time-limit';
     keys.push(verdict);
   }
   return { verdict: overall(keys), keys };
 }
 
-function checkPartition<S>(key: Key | undefined, partition: readonly Operation[], model: Model<S>, bounds: { deadline: number; maxStates: number }): KeyVerdict {
+function checkPartition<S>(key: Key | undefined, partition: readonly Operation[], model: Model<S>, bounds: SearchBounds): KeyVerdict {
   const started = performance.now();
   const searched = partition.filter((o) => o.outcome !== 'fail' && !(o.outcome === 'info' && model.isReadOnly?.({ f: o.f, value: o.invoke.value }) === true));
   const outcome = searchLinearization(model, searched.map(toSearchOperation), bounds);

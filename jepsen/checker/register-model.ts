@@ -1,4 +1,4 @@
-import { canonicalJson, hashString } from './canonical-json.js';
+import { canonicalJson, hashString, memoByObject } from './canonical-json.js';
 import { ModelOperationError } from './errors.js';
 import type { Model, OpInput, OpOutcome, StepResult } from './model.js';
 
@@ -38,13 +38,16 @@ export function jsonRegister(options: RegisterOptions = {}): Model<RegisterState
   const writeFs = new Set(options.writeFs ?? ['write']);
   const casFs = new Set(options.casFs ?? ['cas']);
   const initial = canonicalJson(options.initial ?? null);
+  const seenJson = memoByObject((output: { value: unknown }) => canonicalJson(output.value));
+  const writtenJson = memoByObject((input: OpInput) => canonicalJson(input.value));
+  const casJson = memoByObject((input: OpInput) => casPair(name, input));
   return {
     name,
     init: () => initial,
     step(state, input, output) {
-      if (readFs.has(input.f)) return read(state, output);
-      if (writeFs.has(input.f)) return { ok: true, state: written(input, output) };
-      if (casFs.has(input.f)) return compareAndSet(name, state, input);
+      if (readFs.has(input.f)) return read(state, output.type === 'ok' ? seenJson(output) : undefined);
+      if (writeFs.has(input.f)) return { ok: true, state: written(input, output, writtenJson, seenJson) };
+      if (casFs.has(input.f)) return compareAndSet(state, casJson(input));
       throw new ModelOperationError(name, input.f, `unknown operation (reads ${[...readFs].join('/')}, writes ${[...writeFs].join('/')}, cas ${[...casFs].join('/')})`);
     },
     equal: (a, b) => a === b,
@@ -68,22 +71,27 @@ export function clusterStateRegister(options: Omit<RegisterOptions, 'readFs' | '
   return jsonRegister({ ...options, name: options.name ?? 'cluster-state-register', readFs: ['read'], writeFs: ['write', 'failover'] });
 }
 
-function read(state: RegisterState, output: OpOutcome): StepResult<RegisterState> {
-  if (output.type === 'info') return { ok: true, state };
-  const seen = canonicalJson(output.value);
+/** `seen` is the canonical JSON a read returned; undefined when its outcome is unknown. */
+function read(state: RegisterState, seen: string | undefined): StepResult<RegisterState> {
+  if (seen === undefined) return { ok: true, state };
   if (state === ANY_VALUE) return { ok: true, state: seen };
   return seen === state ? { ok: true, state } : { ok: false };
 }
 
-function written(input: OpInput, output: OpOutcome): RegisterState {
-  if (input.value !== null && input.value !== undefined) return canonicalJson(input.value);
-  if (output.type === 'ok') return canonicalJson(output.value);
+function written(input: OpInput, output: OpOutcome, writtenJson: (input: OpInput) => string, seenJson: (output: { value: unknown }) => string): RegisterState {
+  if (input.value !== null && input.value !== undefined) return writtenJson(input);
+  if (output.type === 'ok') return seenJson(output);
   return ANY_VALUE;
 }
 
-function compareAndSet(name: string, state: RegisterState, input: OpInput): StepResult<RegisterState> {
+/** A cas value as canonical [expected, new]. */
+function casPair(name: string, input: OpInput): readonly [string, string] {
   const pair = input.value;
   if (!Array.isArray(pair) || pair.length !== 2) throw new ModelOperationError(name, input.f, 'cas value must be [expected, new]');
-  if (state !== ANY_VALUE && state !== canonicalJson(pair[0])) return { ok: false };
-  return { ok: true, state: canonicalJson(pair[1]) };
+  return [canonicalJson(pair[0]), canonicalJson(pair[1])];
+}
+
+function compareAndSet(state: RegisterState, [expected, next]: readonly [string, string]): StepResult<RegisterState> {
+  if (state !== ANY_VALUE && state !== expected) return { ok: false };
+  return { ok: true, state: next };
 }

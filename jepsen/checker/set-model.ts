@@ -1,6 +1,6 @@
-import { canonicalJson, hashString } from './canonical-json.js';
+import { canonicalJson, hashString, memoByObject } from './canonical-json.js';
 import { ModelOperationError } from './errors.js';
-import type { Model } from './model.js';
+import type { Model, OpInput } from './model.js';
 
 /** The members' canonical JSON, sorted; `hash` is order-free (a sum of member hashes). */
 export interface SetState {
@@ -11,15 +11,19 @@ export interface SetState {
 /** A set that `add` ops (value: an element) grow and `read` ops (ok value: all elements, any order) observe. */
 export function setModel(options: { name?: string } = {}): Model<SetState> {
   const name = options.name ?? 'set';
+  const memberJson = memoByObject((input: OpInput) => canonicalJson(input.value));
+  const readJson = memoByObject((output: { value: unknown }) => {
+    if (!Array.isArray(output.value) && output.value !== null) throw new ModelOperationError(name, 'read', 'read value must be a list');
+    return new Set(((output.value as unknown[] | null) ?? []).map(canonicalJson));
+  });
   return {
     name,
     init: () => ({ members: [], hash: 0 }),
     step(state, input, output) {
-      if (input.f === 'add') return { ok: true, state: add(state, canonicalJson(input.value)) };
+      if (input.f === 'add') return { ok: true, state: add(state, memberJson(input)) };
       if (input.f !== 'read') throw new ModelOperationError(name, input.f, 'unknown operation (add, read)');
       if (output.type === 'info') return { ok: true, state };
-      if (!Array.isArray(output.value) && output.value !== null) throw new ModelOperationError(name, input.f, 'read value must be a list');
-      return sameMembers(state, (output.value as unknown[] | null) ?? []) ? { ok: true, state } : { ok: false };
+      return sameMembers(state, readJson(output)) ? { ok: true, state } : { ok: false };
     },
     equal: (a, b) => a.hash === b.hash && a.members.length === b.members.length && a.members.every((m, i) => m === b.members[i]),
     hash: (state) => state.hash,
@@ -35,8 +39,7 @@ function add(state: SetState, member: string): SetState {
   return { members, hash: (state.hash + hashString(member)) | 0 };
 }
 
-function sameMembers(state: SetState, seen: readonly unknown[]): boolean {
-  const distinct = new Set(seen.map(canonicalJson));
+function sameMembers(state: SetState, distinct: ReadonlySet<string>): boolean {
   if (distinct.size !== state.members.length) return false;
   for (const member of distinct) {
     if (state.members[lowerBound(state.members, member)] !== member) return false;

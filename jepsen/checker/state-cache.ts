@@ -1,6 +1,8 @@
 import type { Bitset } from './bitset.js';
 import type { Model } from './model.js';
 
+const ENTRY_OVERHEAD_BYTES = 120;
+
 interface CachedConfiguration<S> {
   readonly linearized: Uint32Array;
   readonly state: S;
@@ -14,6 +16,8 @@ interface CachedConfiguration<S> {
 export class StateCache<S> {
   private readonly buckets = new Map<number, CachedConfiguration<S>[]>();
   size = 0;
+  /** A rough count of the bytes held: the bitset copies plus per-entry overhead (states are shared, not counted). */
+  bytes = 0;
 
   constructor(private readonly model: Model<S>) {}
 
@@ -31,6 +35,7 @@ export class StateCache<S> {
       bucket.push(entry);
     }
     this.size++;
+    this.bytes += ENTRY_OVERHEAD_BYTES + entry.linearized.byteLength;
     return true;
   }
 }

@@ -20,12 +20,14 @@ export interface SearchBounds {
   deadline: number;
   /** Memoized configurations after which the search gives up. */
   maxStates: number;
+  /** Estimated bytes of memoized configurations after which the search gives up. */
+  maxCacheBytes: number;
 }
 
 export type SearchOutcome<S> =
   | { verdict: 'ok'; states: number; order: number[] }
   | { verdict: 'illegal'; states: number; longestPrefix: number[]; stateAfterPrefix: S }
-  | { verdict: 'unknown'; states: number; reason: 'time-limit' | 'state-limit'; longestPrefix: number[]; stateAfterPrefix: S };
+  | { verdict: 'unknown'; states: number; reason: 'time-limit' | 'state-limit' | 'memory-limit'; longestPrefix: number[]; stateAfterPrefix: S };
 
 interface EventNode {
   readonly operation: number;
@@ -58,12 +60,11 @@ export function searchLinearization<S>(model: Model<S>, operations: readonly Sea
   const stack: Linearized<S>[] = [];
   let state = model.init();
   let openReturns = operations.filter((o) => o.returnPosition !== undefined).length;
-  let longestPrefix: number[] = [];
-  let stateAfterPrefix = state;
+  const longest = new LongestPrefix(state);
   let node = head.next;
   for (let iteration = 1; openReturns > 0; iteration++) {
     if ((iteration & CLOCK_CHECK_MASK) === 0 && performance.now() > bounds.deadline) {
-      return { verdict: 'unknown', states: cache.size, reason: 'time-limit', longestPrefix, stateAfterPrefix };
+      return { verdict: 'unknown', states: cache.size, reason: 'time-limit', longestPrefix: longest.prefix, stateAfterPrefix: longest.state };
     }
     if (node === null) throw new Error('linearizability search ran off the event list with returns still open');
     if (node.isCall) {
@@ -72,15 +73,15 @@ export function searchLinearization<S>(model: Model<S>, operations: readonly Sea
       if (result.ok) {
         linearized.set(node.operation);
         if (cache.addIfAbsent(linearized, result.state)) {
-          if (cache.size > bounds.maxStates) return { verdict: 'unknown', states: cache.size, reason: 'state-limit', longestPrefix, stateAfterPrefix };
+          if (cache.size > bounds.maxStates || cache.bytes > bounds.maxCacheBytes) {
+            const reason = cache.size > bounds.maxStates ? 'state-limit' : 'memory-limit';
+            return { verdict: 'unknown', states: cache.size, reason, longestPrefix: longest.prefix, stateAfterPrefix: longest.state };
+          }
           stack.push({ call: node, stateBefore: state });
           state = result.state;
           lift(node);
           if (node.match !== null) openReturns--;
-          if (stack.length > longestPrefix.length) {
-            longestPrefix = stack.map((s) => s.call.operation);
-            stateAfterPrefix = state;
-          }
+          longest.pushed(stack, state);
           node = head.next;
           continue;
         }
@@ -90,7 +91,8 @@ export function searchLinearization<S>(model: Model<S>, operations: readonly Sea
       continue;
     }
     const top = stack.pop();
-    if (top === undefined) return { verdict: 'illegal', states: cache.size, longestPrefix, stateAfterPrefix };
+    if (top === undefined) return { verdict: 'illegal', states: cache.size, longestPrefix: longest.prefix, stateAfterPrefix: longest.state };
+    longest.popped(stack.length);
     state = top.stateBefore;
     linearized.clear(top.call.operation);
     unlift(top.call);
@@ -98,6 +100,43 @@ export function searchLinearization<S>(model: Model<S>, operations: readonly Sea
     node = top.call.next;
   }
   return { verdict: 'ok', states: cache.size, order: stack.map((s) => s.call.operation) };
+}
+
+/**
+ * The deepest linearization reached so far, for explanations. Copying the
+ * stack at every new depth would be quadratic on a long history, so this
+ * keeps how much of the stack still agrees with the recorded prefix and
+ * only extends it while they agree.
+ */
+class LongestPrefix<S> {
+  prefix: number[] = [];
+  /** Length of the common prefix of the stack and `prefix`. */
+  private agree = 0;
+
+  constructor(public state: S) {}
+
+  pushed(stack: readonly Linearized<S>[], stateAfter: S): void {
+    const depth = stack.length - 1;
+    const operation = stack[depth]!.call.operation;
+    if (this.agree === depth) {
+      if (depth === this.prefix.length) {
+        this.prefix.push(operation);
+        this.state = stateAfter;
+        this.agree++;
+        return;
+      }
+      if (this.prefix[depth] === operation) this.agree++;
+    }
+    if (stack.length > this.prefix.length) {
+      this.prefix = stack.map((s) => s.call.operation);
+      this.state = stateAfter;
+      this.agree = stack.length;
+    }
+  }
+
+  popped(depth: number): void {
+    this.agree = Math.min(this.agree, depth);
+  }
 }
 
 function buildEventList(operations: readonly SearchOperation[]): EventNode {
