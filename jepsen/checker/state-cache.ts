@@ -23,17 +23,16 @@ export class StateCache<S> {
 
   /** Adds the configuration; false when it was already there. */
   addIfAbsent(linearized: Bitset, state: S): boolean {
-    const key = (Math.imul(linearized.hash(), 31) + this.model.hash(state)) | 0;
+    const key = (Math.imul(linearized.hash, 31) + this.model.hash(state)) | 0;
     const bucket = this.buckets.get(key);
-    const entry = { linearized: linearized.words.slice(), state };
-    if (bucket === undefined) {
-      this.buckets.set(key, [entry]);
-    } else {
+    if (bucket !== undefined) {
       for (const seen of bucket) {
         if (linearized.equals(seen.linearized) && this.model.equal(seen.state, state)) return false;
       }
-      bucket.push(entry);
     }
+    const entry = { linearized: linearized.words.slice(), state };
+    if (bucket === undefined) this.buckets.set(key, [entry]);
+    else bucket.push(entry);
     this.size++;
     this.bytes += ENTRY_OVERHEAD_BYTES + entry.linearized.byteLength;
     return true;
