@@ -40,6 +40,9 @@ export function appendList(options: { name?: string } = {}): Model<AppendListSta
     equal: sameList,
     hash: (state) => (state === null ? EMPTY_HASH : state.hash),
     isReadOnly: (input) => input.f === 'read',
+    // An append no read shows can be dropped: every read after it would show it.
+    effectId: (input) => (input.f === 'append' ? itemJson(input) : undefined),
+    observedIds: (input, output) => (input.f === 'read' && output.type === 'ok' ? readJson(output) : []),
     describe: (state) => toArray(state).map((item) => JSON.parse(item) as unknown),
   };
 }

@@ -30,3 +30,4 @@ export {
 export { splitBrain, type SplitBrainResult, type SplitBrainViolation, type StorageWrite } from './split-brain.js';
 export { raftInvariants, type RaftInvariantsResult, type RaftSample, type RaftViolation } from './raft-invariants.js';
 export { availability, type AvailabilityOptions, type FaultWindow, type WindowAvailability } from './availability.js';
+export { formatLinearizabilityReport, formatOperation } from './report-text.js';

@@ -96,12 +96,32 @@ export function checkOperationsLinearizable<S>(operations: readonly Operation[],
 
 function checkPartition<S>(key: Key | undefined, partition: readonly Operation[], model: Model<S>, bounds: SearchBounds): KeyVerdict {
   const started = performance.now();
-  const searched = partition.filter((o) => o.outcome !== 'fail' && !(o.outcome === 'info' && model.isReadOnly?.({ f: o.f, value: o.invoke.value }) === true));
-  const outcome = searchLinearization(model, searched.map(toSearchOperation), bounds);
+  const candidates = partition.filter((o) => o.outcome !== 'fail').map((o) => ({ operation: o, search: toSearchOperation(o) }));
+  const searchedPairs = withoutUnobservedUnknowns(model, candidates);
+  const searched = searchedPairs.map((p) => p.operation);
+  const outcome = searchLinearization(model, searchedPairs.map((p) => p.search), bounds);
   const verdict: KeyVerdict = { key, verdict: outcome.verdict, operations: searched.length, states: outcome.states, elapsedMs: performance.now() - started };
   if (outcome.verdict === 'unknown') verdict.unknownReason = outcome.reason;
   if (outcome.verdict === 'illegal') verdict.explanation = explain(model, searched, outcome);
   return verdict;
+}
+
+/**
+ * Unknown-outcome ops that cannot matter: reads (they change nothing), and
+ * ops whose effect no other op observed (when the model can tell, see
+ * Model.effectId). Each left in would multiply the configurations to search.
+ */
+function withoutUnobservedUnknowns<S, T extends { search: SearchOperation }>(model: Model<S>, operations: readonly T[]): T[] {
+  const observed = new Set<string>();
+  if (model.observedIds !== undefined) {
+    for (const { search } of operations) for (const id of model.observedIds(search.input, search.output)) observed.add(id);
+  }
+  return operations.filter(({ search }) => {
+    if (search.output.type !== 'info') return true;
+    if (model.isReadOnly?.(search.input) === true) return false;
+    const effect = model.effectId?.(search.input);
+    return effect === undefined || observed.has(effect);
+  });
 }
 
 function toSearchOperation(operation: Operation): SearchOperation {

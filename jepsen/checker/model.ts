@@ -30,6 +30,17 @@ export interface Model<S> {
    * nothing, so the checker drops them before searching.
    */
   isReadOnly?(input: OpInput): boolean;
+  /**
+   * What an op would make visible if it happened (a written value, an
+   * appended id), as a string; undefined when not known in advance. Together
+   * with observedIds this lets the checker drop an unknown-outcome op whose
+   * effect nobody observed: a model that defines them promises that such an
+   * op can be removed without changing the verdict (true when every op that
+   * follows it and depends on its effect would show that effect).
+   */
+  effectId?(input: OpInput): string | undefined;
+  /** The effects (as effectId spells them) an op's invocation or result shows. */
+  observedIds?(input: OpInput, output: OpOutcome): Iterable<string>;
   /** A JSON-friendly view of a state, for explanations. */
   describe?(state: S): unknown;
 }

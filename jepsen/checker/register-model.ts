@@ -53,6 +53,18 @@ export function jsonRegister(options: RegisterOptions = {}): Model<RegisterState
     equal: (a, b) => a === b,
     hash: hashString,
     isReadOnly: (input) => readFs.has(input.f),
+    // A write of v that nobody read or compared against can be dropped: any
+    // op between it and the next write would have had to see v.
+    effectId(input) {
+      if (writeFs.has(input.f)) return input.value === null || input.value === undefined ? undefined : writtenJson(input);
+      if (casFs.has(input.f)) return casJson(input)[1];
+      return undefined;
+    },
+    observedIds(input, output) {
+      if (readFs.has(input.f)) return output.type === 'ok' ? [seenJson(output)] : [];
+      if (casFs.has(input.f)) return [casJson(input)[0]];
+      return [];
+    },
     describe: (state) => (state === ANY_VALUE ? '(any value)' : JSON.parse(state)),
   };
 }

@@ -28,6 +28,9 @@ export function setModel(options: { name?: string } = {}): Model<SetState> {
     equal: (a, b) => a.hash === b.hash && a.members.length === b.members.length && a.members.every((m, i) => m === b.members[i]),
     hash: (state) => state.hash,
     isReadOnly: (input) => input.f === 'read',
+    // An add no read shows can be dropped: every read after it would show it.
+    effectId: (input) => (input.f === 'add' ? memberJson(input) : undefined),
+    observedIds: (input, output) => (input.f === 'read' && output.type === 'ok' ? readJson(output) : []),
     describe: (state) => state.members.map((m) => JSON.parse(m) as unknown),
   };
 }

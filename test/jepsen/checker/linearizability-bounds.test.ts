@@ -53,6 +53,13 @@ t.test('the time bound gives unknown on a pathological history', async (t) => {
   t.ok(result.keys[0]!.elapsedMs < 10_000, 'the clock is checked while searching');
 });
 
+t.test('the memory bound gives unknown on a pathological history', async (t) => {
+  const result = checkLinearizability(pathological(24).ops, reg, { maxCacheBytes: 1024 * 1024, maxStates: 1e9 });
+  t.equal(result.verdict, 'unknown');
+  t.equal(result.keys[0]!.unknownReason, 'memory-limit');
+  t.ok(result.keys[0]!.states < 1024 * 1024 / 120, 'each configuration counts at least its overhead');
+});
+
 t.test('the total time bound covers all keys; one unknown key makes the result unknown, an illegal one illegal', async (t) => {
   const builder = pathological(24, 'x');
   pathological(24, 'y', builder);

@@ -3,7 +3,7 @@ import type { Op, OpType } from '../../../jepsen/checker/index.js';
 
 /** One planned operation of one process; times come from the process's sequence. */
 export interface PlannedOp {
-  kind: 'read' | 'write' | 'cas';
+  kind: 'read' | 'write' | 'cas' | 'append';
   key: number;
   gap: number;
   duration: number;
@@ -51,6 +51,28 @@ export function runRegister(processes: readonly (readonly PlannedOp[])[]): Op[] 
   const scheduled = schedule(processes);
   const registers = new Map<number, unknown>();
   for (const s of [...scheduled].sort((a, b) => a.point - b.point)) execute(s, registers);
+  return record(scheduled);
+}
+
+/**
+ * The same with a real list per key: writes and cas become appends of a
+ * unique id, reads return a copy of the whole list.
+ */
+export function runAppendList(processes: readonly (readonly PlannedOp[])[]): Op[] {
+  const scheduled = schedule(processes);
+  const lists = new Map<number, number[]>();
+  for (const s of [...scheduled].sort((a, b) => a.point - b.point)) {
+    const list = lists.get(s.plan.key) ?? [];
+    lists.set(s.plan.key, list);
+    if (s.plan.kind === 'read') {
+      s.resultValue = [...list];
+      continue;
+    }
+    s.plan = { ...s.plan, kind: 'append' };
+    s.invokeValue = s.id;
+    s.resultValue = s.id;
+    if (s.effective) list.push(s.id);
+  }
   return record(scheduled);
 }
 

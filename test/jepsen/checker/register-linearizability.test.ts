@@ -1,5 +1,5 @@
 import t from 'tap';
-import { checkLinearizability, clusterStateRegister, ModelOperationError, register } from '../../../jepsen/checker/index.js';
+import { checkLinearizability, clusterStateRegister, formatLinearizabilityReport, ModelOperationError, register } from '../../../jepsen/checker/index.js';
 import { history } from './history-builder.js';
 
 const reg = register();
@@ -26,6 +26,19 @@ t.test('stale read after an acknowledged write is illegal, and the explanation n
   t.equal(explanation.stateAfterPrefix, 2);
   t.equal(explanation.stuck.f, 'read');
   t.equal(explanation.stuck.completion!.value, 1);
+  t.equal(
+    formatLinearizabilityReport(result),
+    [
+      'linearizability: illegal (0/1 keys ok)',
+      'key null: illegal, 3 ops, 2 states, ' + result.keys[0]!.elapsedMs.toFixed(0) + ' ms',
+      '  linearized 2 ops:',
+      '    p1 write 1 -> ok [0..1]',
+      '    p1 write 2 -> ok [2..3]',
+      '  state then: 2',
+      '  cannot linearize: p2 read -> ok 1 [4..5]',
+      '',
+    ].join('\n'),
+  );
 });
 
 t.test('concurrent writes: a read may see either order', async (t) => {
@@ -88,6 +101,20 @@ t.test('an info write may take effect long after its invocation, but only once',
     .invoke(2, 'read').ok(2, 7)
     .ops;
   t.equal(checkLinearizability(twice, reg).verdict, 'illegal', 'it cannot be seen both before and after write 8');
+});
+
+t.test('unobserved info writes are dropped before the search, but not those a cas depends on', async (t) => {
+  const unobserved = history().invoke(1, 'write', 7).info(1).invoke(2, 'write', 8).info(2).invoke(3, 'read').ok(3, 8).ops;
+  const result = checkLinearizability(unobserved, reg);
+  t.equal(result.verdict, 'ok');
+  t.equal(result.keys[0]!.operations, 2, 'write 7 is dropped; write 8 was read');
+  const chained = history()
+    .invoke(1, 'write', 1).info(1)
+    .invoke(2, 'cas', [1, 2]).info(2)
+    .invoke(3, 'read').ok(3, 2)
+    .ops;
+  t.equal(checkLinearizability(chained, reg).verdict, 'ok', 'the read sees the cas, which needed the write');
+  t.equal(checkLinearizability(chained, reg).keys[0]!.operations, 3);
 });
 
 t.test('an info write cannot take effect before its invocation', async (t) => {
