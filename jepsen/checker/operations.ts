@@ -21,13 +21,17 @@ export const NEMESIS = 'nemesis';
  * Pairs each invocation with the next completion on its process, in
  * invocation order. A standalone `info` with nothing open on its process is
  * a note (Jepsen's nemesis style) and is not an operation. Throws
- * HistoryPairingError for an `ok`/`fail` with no open invocation, a second
- * invocation while one is open, or a completion whose f or key differs.
+ * HistoryPairingError for indexes that do not increase, an `ok`/`fail` with
+ * no open invocation, a second invocation while one is open, or a completion
+ * whose f or key differs.
  */
 export function pairOperations(history: readonly Op[]): Operation[] {
   const open = new Map<Process, Operation>();
   const operations: Operation[] = [];
+  let previousIndex = -1;
   for (const op of history) {
+    if (!(op.index > previousIndex)) throw new HistoryPairingError(op.index, 'index', `does not follow the previous op's index ${previousIndex}: real-time order is index order`);
+    previousIndex = op.index;
     const pending = open.get(op.process);
     if (op.type === 'invoke') {
       if (pending !== undefined) {

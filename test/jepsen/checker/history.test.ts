@@ -96,4 +96,5 @@ t.test('pairing: completions follow invocations on the same process', async (t) 
   t.throws(() => pairOperations([base({}), base({ index: 1, type: 'ok', f: 'write' })]), { code: 'JEPSEN_BAD_HISTORY_PAIRING', index: 1, field: 'f' });
   t.throws(() => pairOperations([base({ key: 'a' }), base({ index: 1, type: 'ok', key: 'b' })]), HistoryPairingError);
   t.same(pairOperations([base({ type: 'info', process: 'nemesis' })]), [], 'a standalone info is a note, not an operation');
+  t.throws(() => pairOperations([base({ index: 3 }), base({ process: 2, index: 3 })]), { code: 'JEPSEN_BAD_HISTORY_PAIRING', index: 3, field: 'index' }, 'history order must be index order');
 });
