@@ -1,6 +1,6 @@
 import { canonicalJson, hashString, memoByObject, mixHash } from './canonical-json.js';
 import { ModelOperationError } from './errors.js';
-import type { Model, OpInput } from './model.js';
+import type { Model, OpInput, OpOutcome } from './model.js';
 
 /**
  * The list as a persistent cons list, newest item first, so an append is
@@ -26,9 +26,10 @@ export function appendList(options: { name?: string } = {}): Model<AppendListSta
   const itemJson = memoByObject((input: OpInput) => canonicalJson(input.value));
   const readJson = memoByObject((output: { value: unknown }) => {
     if (!Array.isArray(output.value) && output.value !== null) throw new ModelOperationError(name, 'read', 'read value must be a list');
-    return ((output.value as unknown[] | null) ?? []).map(canonicalJson);
+    const items = ((output.value as unknown[] | null) ?? []).map(canonicalJson);
+    return { items, hash: items.reduce((hash, item) => mixHash(hash, hashString(item)), EMPTY_HASH) };
   });
-  return {
+  const model: Model<AppendListState> = {
     name,
     init: () => null,
     step(state, input, output) {
@@ -42,9 +43,55 @@ export function appendList(options: { name?: string } = {}): Model<AppendListSta
     isReadOnly: (input) => input.f === 'read',
     // An append no read shows can be dropped: every read after it would show it.
     effectId: (input) => (input.f === 'append' ? itemJson(input) : undefined),
-    observedIds: (input, output) => (input.f === 'read' && output.type === 'ok' ? readJson(output) : []),
+    observationProvesEffect: true,
+    observedIds: (input, output) => (input.f === 'read' && output.type === 'ok' ? readJson(output).items : []),
     describe: (state) => toArray(state).map((item) => JSON.parse(item) as unknown),
+    specialize(operations) {
+      const order = observedOrder(operations, itemJson, readJson);
+      if (order === undefined) return model;
+      return { ...model, step: (state, input, output) => (input.f === 'append' && !appendFits(state, order, itemJson(input)) ? { ok: false } : model.step(state, input, output)) };
+    },
   };
+  return model;
+}
+
+/**
+ * The order the reads show: in a linearizable history every read is a prefix
+ * of the longest. Undefined when they are not (the plain search then finds
+ * and explains the violation) or when an id is appended twice.
+ */
+function observedOrder(
+  operations: readonly { input: OpInput; output: OpOutcome }[],
+  itemJson: (input: OpInput) => string,
+  readJson: (output: { value: unknown }) => ReadList,
+): Map<string, number> | undefined {
+  const reads = operations.flatMap(({ input, output }) => (input.f === 'read' && output.type === 'ok' ? [readJson(output).items] : []));
+  const longest = reads.reduce<readonly string[]>((a, b) => (b.length > a.length ? b : a), []);
+  if (reads.some((read) => read.some((item, i) => item !== longest[i]))) return undefined;
+  const order = new Map(longest.map((item, i) => [item, i]));
+  if (order.size !== longest.length) return undefined;
+  const appended = new Set<string>();
+  for (const { input } of operations) {
+    if (input.f !== 'append') continue;
+    const item = itemJson(input);
+    if (appended.has(item)) return undefined;
+    appended.add(item);
+  }
+  return order;
+}
+
+/**
+ * Whether an append of an item may happen now. An item the reads show at
+ * position p goes only onto exactly the p items they show before it: a read
+ * showing it follows it and shows what was there first. Items no read shows
+ * may go anywhere. Under this rule a list holds only shown items, in shown
+ * order, exactly when its last item is shown at its last position.
+ */
+function appendFits(state: AppendListState, order: ReadonlyMap<string, number>, item: string): boolean {
+  const position = order.get(item);
+  if (position === undefined) return true;
+  if (state === null) return position === 0;
+  return state.length === position && order.get(state.item) === position - 1;
 }
 
 function append(state: AppendListState, item: string): ListNode {
@@ -52,8 +99,14 @@ function append(state: AppendListState, item: string): ListNode {
   return { item, before: state, length: (state?.length ?? 0) + 1, hash: mixHash(before, hashString(item)) };
 }
 
-function sameItems(state: AppendListState, items: readonly string[]): boolean {
-  if ((state?.length ?? 0) !== items.length) return false;
+/** What a read saw, with the hash a list of those items has, so most mismatches cost O(1). */
+interface ReadList {
+  readonly items: readonly string[];
+  readonly hash: number;
+}
+
+function sameItems(state: AppendListState, { items, hash }: ReadList): boolean {
+  if ((state?.length ?? 0) !== items.length || (state === null ? EMPTY_HASH : state.hash) !== hash) return false;
   let node = state;
   for (let i = items.length - 1; i >= 0; i--, node = node!.before) {
     if (node!.item !== items[i]) return false;

@@ -99,7 +99,9 @@ function checkPartition<S>(key: Key | undefined, partition: readonly Operation[]
   const candidates = partition.filter((o) => o.outcome !== 'fail').map((o) => ({ operation: o, search: toSearchOperation(o) }));
   const searchedPairs = withoutUnobservedUnknowns(model, candidates);
   const searched = searchedPairs.map((p) => p.operation);
-  const outcome = searchLinearization(model, searchedPairs.map((p) => p.search), bounds);
+  const searchOperations = searchedPairs.map((p) => p.search);
+  const specialized = model.specialize?.(searchOperations) ?? model;
+  const outcome = searchLinearization(specialized, searchOperations, bounds);
   const verdict: KeyVerdict = { key, verdict: outcome.verdict, operations: searched.length, states: outcome.states, elapsedMs: performance.now() - started };
   if (outcome.verdict === 'unknown') verdict.unknownReason = outcome.reason;
   if (outcome.verdict === 'illegal') verdict.explanation = explain(model, searched, outcome);
@@ -107,21 +109,44 @@ function checkPartition<S>(key: Key | undefined, partition: readonly Operation[]
 }
 
 /**
- * Unknown-outcome ops that cannot matter: reads (they change nothing), and
- * ops whose effect no other op observed (when the model can tell, see
- * Model.effectId). Each left in would multiply the configurations to search.
+ * Unknown-outcome ops that cannot matter are dropped: reads (they change
+ * nothing), and ops whose effect no other op observed (when the model can
+ * tell, see Model.effectId). Each left in would multiply the configurations
+ * to search. When observation proves an effect, an unknown-outcome op that
+ * was observed gets a return: the first return of an ok op that saw it.
  */
 function withoutUnobservedUnknowns<S, T extends { search: SearchOperation }>(model: Model<S>, operations: readonly T[]): T[] {
-  const observed = new Set<string>();
+  const observed = new Map<string, number>();
   if (model.observedIds !== undefined) {
-    for (const { search } of operations) for (const id of model.observedIds(search.input, search.output)) observed.add(id);
+    for (const { search } of operations) {
+      const seenBy = search.returnPosition ?? Infinity;
+      for (const id of model.observedIds(search.input, search.output)) observed.set(id, Math.min(seenBy, observed.get(id) ?? Infinity));
+    }
   }
-  return operations.filter(({ search }) => {
+  const kept = operations.filter(({ search }) => {
     if (search.output.type !== 'info') return true;
     if (model.isReadOnly?.(search.input) === true) return false;
     const effect = model.effectId?.(search.input);
     return effect === undefined || observed.has(effect);
   });
+  if (model.observationProvesEffect === true) boundObservedUnknowns(model, kept, observed);
+  return kept;
+}
+
+function boundObservedUnknowns<S>(model: Model<S>, operations: readonly { search: SearchOperation }[], observed: ReadonlyMap<string, number>): void {
+  const effectCounts = new Map<string, number>();
+  for (const { search } of operations) {
+    const effect = model.effectId?.(search.input);
+    if (effect !== undefined) effectCounts.set(effect, (effectCounts.get(effect) ?? 0) + 1);
+  }
+  for (const { search } of operations) {
+    if (search.returnPosition !== undefined) continue;
+    const effect = model.effectId?.(search.input);
+    if (effect === undefined || effectCounts.get(effect) !== 1) continue;
+    const seenBy = observed.get(effect) ?? Infinity;
+    // Seen before it was invoked: leave it; the search will find that illegal.
+    if (seenBy !== Infinity && seenBy > search.callPosition) search.returnPosition = seenBy;
+  }
 }
 
 function toSearchOperation(operation: Operation): SearchOperation {

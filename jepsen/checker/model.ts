@@ -41,6 +41,20 @@ export interface Model<S> {
   effectId?(input: OpInput): string | undefined;
   /** The effects (as effectId spells them) an op's invocation or result shows. */
   observedIds?(input: OpInput, output: OpOutcome): Iterable<string>;
+  /**
+   * True when an op observing an effect proves that the one op with that
+   * effect happened before the observer (an element is in a list only if
+   * appended). The checker then makes an unknown-outcome op that some ok op
+   * observed return no later than its first observer, which prunes the
+   * search. Effects two ops share are left alone.
+   */
+  observationProvesEffect?: boolean;
+  /**
+   * A model for one partition, given its operations before the search: it
+   * may refuse steps that no complete linearization could take (knowing what
+   * the reads saw), which prunes the search, but must give the same verdict.
+   */
+  specialize?(operations: readonly { input: OpInput; output: OpOutcome }[]): Model<S>;
   /** A JSON-friendly view of a state, for explanations. */
   describe?(state: S): unknown;
 }

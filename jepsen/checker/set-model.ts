@@ -30,6 +30,7 @@ export function setModel(options: { name?: string } = {}): Model<SetState> {
     isReadOnly: (input) => input.f === 'read',
     // An add no read shows can be dropped: every read after it would show it.
     effectId: (input) => (input.f === 'add' ? memberJson(input) : undefined),
+    observationProvesEffect: true,
     observedIds: (input, output) => (input.f === 'read' && output.type === 'ok' ? readJson(output) : []),
     describe: (state) => state.members.map((m) => JSON.parse(m) as unknown),
   };

@@ -2,8 +2,8 @@
 // concurrency of N client processes. Not a test: run the compiled file,
 //   node dist/test/jepsen/checker/bench-linearizability.js [ops] [keys] [processes] [seed]
 import { performance } from 'node:perf_hooks';
-import { checkLinearizability, register } from '../../../jepsen/checker/index.js';
-import { runRegister, type PlannedOp } from './random-register-history.js';
+import { appendList, checkLinearizability, register, type Model, type Op } from '../../../jepsen/checker/index.js';
+import { runAppendList, runRegister, type PlannedOp } from './random-register-history.js';
 
 const [opCount = 10_000, keyCount = 100, processCount = 10, seed = 1] = process.argv.slice(2).map(Number);
 
@@ -30,15 +30,19 @@ for (let i = 0; i < opCount; i++) {
     casRoll: int(2),
   });
 }
-const history = runRegister(processes);
-for (const label of ['warm-up', 'measured']) {
-  const started = performance.now();
-  const result = checkLinearizability(history, register());
-  const elapsedMs = performance.now() - started;
-  const states = result.keys.reduce((sum, k) => sum + k.states, 0);
-  const slowest = Math.max(...result.keys.map((k) => k.elapsedMs));
-  console.log(
-    `${label}: ${opCount} ops (${history.length} events) over ${keyCount} keys, ${processCount} processes, seed ${seed}: ` +
-      `${result.verdict} in ${elapsedMs.toFixed(0)} ms, ${states} states, slowest key ${slowest.toFixed(1)} ms`,
-  );
+measure('register', runRegister(processes), register());
+measure('append-list', runAppendList(processes), appendList());
+
+function measure<S>(name: string, history: readonly Op[], model: Model<S>): void {
+  for (const label of ['warm-up', 'measured']) {
+    const started = performance.now();
+    const result = checkLinearizability(history, model);
+    const elapsedMs = performance.now() - started;
+    const states = result.keys.reduce((sum, k) => sum + k.states, 0);
+    const slowest = Math.max(...result.keys.map((k) => k.elapsedMs));
+    console.log(
+      `${name} ${label}: ${opCount} ops (${history.length} events) over ${keyCount} keys, ${processCount} processes, seed ${seed}: ` +
+        `${result.verdict} in ${elapsedMs.toFixed(0)} ms, ${states} states, slowest key ${slowest.toFixed(1)} ms`,
+    );
+  }
 }

@@ -22,6 +22,36 @@ t.test('append-list: reads equal the appends linearized before them, in order', 
   t.equal(checkLinearizability(ghost, list).verdict, 'illegal', 'an id never appended');
 });
 
+t.test('append-list: the order the reads show prunes the search without changing verdicts', async (t) => {
+  const unread = history().invoke(1, 'append', 'a').ok(1).invoke(2, 'read').ok(2, ['a']).invoke(1, 'append', 'b').ok(1).ops;
+  t.equal(checkLinearizability(unread, list).verdict, 'ok', 'an append no read shows, after the last read');
+  const missed = history().invoke(1, 'append', 'b').ok(1).invoke(1, 'append', 'a').ok(1).invoke(2, 'read').ok(2, ['a']).ops;
+  t.equal(checkLinearizability(missed, list).verdict, 'illegal', 'an acknowledged append no later read shows');
+  const inconsistent = history()
+    .invoke(1, 'append', 'a').invoke(2, 'append', 'b').ok(1).ok(2)
+    .invoke(3, 'read').ok(3, ['a', 'b'])
+    .invoke(3, 'read').ok(3, ['b', 'a'])
+    .ops;
+  const result = checkLinearizability(inconsistent, list);
+  t.equal(result.verdict, 'illegal', 'reads that are not prefixes of one another');
+  t.same(result.keys[0]!.explanation!.stuck.completion!.value, ['b', 'a']);
+  const twice = history()
+    .invoke(1, 'append', 'a').ok(1)
+    .invoke(2, 'read').ok(2, ['a'])
+    .invoke(1, 'append', 'a').ok(1)
+    .invoke(2, 'read').ok(2, ['a', 'a'])
+    .ops;
+  t.equal(checkLinearizability(twice, list).verdict, 'ok', 'an id appended twice (the plain search handles it)');
+  const concurrentReads = history()
+    .invoke(1, 'append', 'a').invoke(2, 'append', 'b').invoke(3, 'append', 'c')
+    .invoke(4, 'read').ok(4, ['c'])
+    .invoke(4, 'read').ok(4, ['c', 'a'])
+    .ok(1).ok(2).ok(3)
+    .invoke(4, 'read').ok(4, ['c', 'a', 'b'])
+    .ops;
+  t.equal(checkLinearizability(concurrentReads, list).verdict, 'ok', 'appends placed in the order reads show, not invocation order');
+});
+
 t.test('append-list: info appends may land late, fail appends never', async (t) => {
   const late = history()
     .invoke(1, 'append', 'x').info(1)

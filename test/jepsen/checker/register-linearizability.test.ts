@@ -76,6 +76,20 @@ t.test('a read that sees a value never written is illegal', async (t) => {
   t.equal(result.keys[0]!.explanation!.stuck.completion!.value, 99);
 });
 
+t.test('the explanation lists the ops open alongside the stuck one', async (t) => {
+  const h = history()
+    .invoke(1, 'write', 1).ok(1)
+    .invoke(2, 'cas', [5, 6])
+    .invoke(3, 'read').ok(3, 3)
+    .ok(2)
+    .ops;
+  const explanation = checkLinearizability(h, reg).keys[0]!.explanation!;
+  t.same(explanation.linearizedPrefix.map((o) => o.f), ['write']);
+  t.equal(explanation.stuck.f, 'read');
+  t.same(explanation.candidates.map((o) => [o.f, o.invoke.value]), [['cas', [5, 6]]]);
+  t.match(formatLinearizabilityReport(checkLinearizability(h, reg)), /open with it: p2 cas \[5,6\] -> ok \[2\.\.5\]/);
+});
+
 t.test('an info write may have taken effect', async (t) => {
   const h = history().invoke(1, 'write', 7).info(1).invoke(2, 'read').ok(2, 7).ops;
   t.equal(checkLinearizability(h, reg).verdict, 'ok');
