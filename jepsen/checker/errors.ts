@@ -61,3 +61,11 @@ export class CheckerOptionError extends CheckerError {
     super(`checker option ${option}: ${detail}`);
   }
 }
+
+/** The linearizability search broke one of its own invariants: a bug in the checker, never a verdict. */
+export class SearchInvariantError extends CheckerError {
+  readonly code = 'JEPSEN_SEARCH_INVARIANT';
+  constructor(detail: string) {
+    super(`linearizability search invariant broken: ${detail}`);
+  }
+}

@@ -1,7 +1,7 @@
 // The checkers of the Jepsen harness (DESIGN §12, §14): the history format,
 // a Porcupine-style linearizability checker with its models, and the pure
 // checks over histories, storage write logs and Raft samples.
-export { CheckerError, CheckerOptionError, HistoryFormatError, HistoryPairingError, ModelOperationError } from './errors.js';
+export { CheckerError, CheckerOptionError, HistoryFormatError, HistoryPairingError, ModelOperationError, SearchInvariantError } from './errors.js';
 export { formatHistory, formatOp, parseHistory, parseOpLine, readHistory, validateOp, writeHistory, type Key, type Op, type OpType, type Process } from './history.js';
 export { NEMESIS, clientOperations, pairOperations, type Operation, type Outcome } from './operations.js';
 export type { Model, OpInput, OpOutcome, StepResult } from './model.js';

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { Bitset } from './bitset.js';
+import { SearchInvariantError } from './errors.js';
 import type { Model, OpInput, OpOutcome } from './model.js';
 import { StateCache } from './state-cache.js';
 
@@ -66,7 +67,8 @@ export function searchLinearization<S>(model: Model<S>, operations: readonly Sea
     if ((iteration & CLOCK_CHECK_MASK) === 0 && performance.now() > bounds.deadline) {
       return { verdict: 'unknown', states: cache.size, reason: 'time-limit', longestPrefix: longest.prefix, stateAfterPrefix: longest.state };
     }
-    if (node === null) throw new Error('linearizability search ran off the event list with returns still open');
+    // No return precedes a linearized call, so scanning from one always meets an open return first.
+    if (node === null) throw new SearchInvariantError('ran off the event list with returns still open');
     if (node.isCall) {
       const operation = operations[node.operation]!;
       const result = model.step(state, operation.input, operation.output);
