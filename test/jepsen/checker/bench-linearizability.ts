@@ -3,7 +3,7 @@
 //   node dist/test/jepsen/checker/bench-linearizability.js [ops] [keys] [processes] [seed]
 import { performance } from 'node:perf_hooks';
 import { appendList, checkLinearizability, register, type Model, type Op } from '../../../jepsen/checker/index.js';
-import { runAppendList, runRegister, type PlannedOp } from './random-register-history.js';
+import { runAppendList, runRegister, type PlannedOp } from './random-histories.js';
 
 const [opCount = 10_000, keyCount = 100, processCount = 10, seed = 1] = process.argv.slice(2).map(Number);
 

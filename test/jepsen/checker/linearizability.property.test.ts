@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import t from 'tap';
-import { appendList, checkLinearizability, register } from '../../../jepsen/checker/index.js';
-import { plannedProcesses, runAppendList, runRegister } from './random-register-history.js';
+import { appendList, checkLinearizability, register, setModel, type Model, type Op } from '../../../jepsen/checker/index.js';
+import { plannedProcesses, runAppendList, runRegister, runSet } from './random-histories.js';
 
 // Histories recorded from a real sequential register, each op taking effect
 // at a random point inside its random interval (with info, fail and crashed
@@ -48,29 +48,46 @@ t.test('a read of a value never written makes them illegal', async (t) => {
   t.ok(mutated > 100, `${mutated} histories mutated`);
 });
 
-t.test('histories of a real append-list are linearizable; dropping an id from one read makes them illegal', async (t) => {
-  const list = appendList();
+t.test('histories of a real append-list are linearizable; dropping an acknowledged id from a later read makes them illegal', async (t) => {
+  const dropped = checkCollections((p) => runAppendList(p), appendList(), 'append');
+  t.ok(dropped > 30, `${dropped} histories had an acknowledged id dropped from a later read`);
+});
+
+t.test('histories of a real set are linearizable; dropping an acknowledged id from a later read makes them illegal', async (t) => {
+  const dropped = checkCollections(runSet, setModel(), 'add');
+  t.ok(dropped > 30, `${dropped} histories had an acknowledged id dropped from a later read`);
+});
+
+function checkCollections<S>(run: (processes: Parameters<typeof runAppendList>[0]) => Op[], model: Model<S>, addF: string): number {
   let dropped = 0;
   fc.assert(
     fc.property(plannedProcesses, fc.nat(), (processes, pick) => {
-      const history = runAppendList(processes);
-      const result = checkLinearizability(history, list, options);
+      const history = run(processes);
+      const result = checkLinearizability(history, model, options);
       if (result.verdict !== 'ok') throw new Error(`judged ${result.verdict}: ${JSON.stringify(result.keys.map((k) => [k.key, k.verdict]))}`);
-      // An acknowledged append that completed before a read started must be in it.
-      const okAppends = history.filter((op) => op.type === 'ok' && op.f === 'append');
+      // An add acknowledged before a read was invoked must be in it.
       const reads = history.filter((op) => op.type === 'ok' && op.f === 'read' && (op.value as number[]).length > 0);
       const read = reads[pick % Math.max(1, reads.length)];
       if (read === undefined) return;
-      const invokedAt = history.find((op) => op.type === 'invoke' && op.process === read.process && op.index < read.index && op.f === 'read' && !history.some((o) => o.process === read.process && o.index > op.index && o.index < read.index))!.index;
+      const invokedAt = lastInvocationBefore(history, read);
+      const acknowledged = (id: number): boolean => history.some((a) => a.type === 'ok' && a.f === addF && a.value === id && a.index < invokedAt && a.key === read.key);
       const items = read.value as number[];
-      const victim = items.find((id) => okAppends.some((a) => a.value === id && a.index < invokedAt && a.key === read.key));
+      const victim = items.find(acknowledged);
       if (victim === undefined) return;
       read.value = items.filter((id) => id !== victim);
       dropped++;
-      const mutated = checkLinearizability(history, list, options);
+      const mutated = checkLinearizability(history, model, options);
       if (mutated.verdict !== 'illegal') throw new Error(`dropping ${victim} at index ${read.index}: judged ${mutated.verdict}`);
     }),
     { seed, numRuns: 300 },
   );
-  t.ok(dropped > 30, `${dropped} histories had an acknowledged id dropped from a later read`);
-});
+  return dropped;
+}
+
+function lastInvocationBefore(history: readonly Op[], completion: Op): number {
+  for (let i = completion.index - 1; i >= 0; i--) {
+    const op = history[i]!;
+    if (op.process === completion.process) return op.index;
+  }
+  throw new Error(`no invocation before index ${completion.index}`);
+}

@@ -3,7 +3,7 @@ import type { Op, OpType } from '../../../jepsen/checker/index.js';
 
 /** One planned operation of one process; times come from the process's sequence. */
 export interface PlannedOp {
-  kind: 'read' | 'write' | 'cas' | 'append';
+  kind: 'read' | 'write' | 'cas' | 'append' | 'add';
   key: number;
   gap: number;
   duration: number;
@@ -54,11 +54,18 @@ export function runRegister(processes: readonly (readonly PlannedOp[])[]): Op[] 
   return record(scheduled);
 }
 
+/** The same with a real set per key: adds of unique ids; reads return the members, newest first. */
+export function runSet(processes: readonly (readonly PlannedOp[])[]): Op[] {
+  const history = runAppendList(processes, 'add');
+  for (const op of history) if (op.f === 'read' && op.type === 'ok') op.value = [...(op.value as number[])].reverse();
+  return history;
+}
+
 /**
  * The same with a real list per key: writes and cas become appends of a
  * unique id, reads return a copy of the whole list.
  */
-export function runAppendList(processes: readonly (readonly PlannedOp[])[]): Op[] {
+export function runAppendList(processes: readonly (readonly PlannedOp[])[], appendF: 'append' | 'add' = 'append'): Op[] {
   const scheduled = schedule(processes);
   const lists = new Map<number, number[]>();
   for (const s of [...scheduled].sort((a, b) => a.point - b.point)) {
@@ -68,7 +75,7 @@ export function runAppendList(processes: readonly (readonly PlannedOp[])[]): Op[
       s.resultValue = [...list];
       continue;
     }
-    s.plan = { ...s.plan, kind: 'append' };
+    s.plan = { ...s.plan, kind: appendF };
     s.invokeValue = s.id;
     s.resultValue = s.id;
     if (s.effective) list.push(s.id);
