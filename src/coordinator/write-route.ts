@@ -99,7 +99,11 @@ async function finishWrite(ctx: RouteContext, target: WriteTarget, intentId: str
   ctx.observe(repository, primary, 'write', status);
   if (status.code !== grpc.status.OK) {
     // The node may have written part of it: settling the intent makes one copy authoritative.
-    if (intentId !== null) ctx.background('settling the write intent of a failed call', () => resolveIntent(ctx, repository, intentId));
+    // An unreachable node is left to the reconciler: once health by quorum has marked it
+    // down, settling moves the other replicas up instead of making the dead one the only copy.
+    if (intentId !== null && status.code !== grpc.status.UNAVAILABLE) {
+      ctx.background('settling the write intent of a failed call', () => resolveIntent(ctx, repository, intentId));
+    }
     return;
   }
   const result = await ctx.propose(

@@ -15,6 +15,13 @@ import type { ReplicationQueue } from '../db/index.js';
 import { ReplicationOptionsError } from './errors.js';
 import { pause, withTimeout } from './with-timeout.js';
 
+/**
+ * An intent this many stale ages old is settled whatever its router says: no
+ * call lasts that long, and settling an intent whose write still lands is
+ * harmless while its storage is healthy (the bump still applies on top).
+ */
+const ABANDONED_INTENT_FACTOR = 10;
+
 export interface ReconcilerOptions {
   readonly access: ClusterAccess;
   readonly queue: ReplicationQueue;
@@ -130,13 +137,22 @@ export class Reconciler {
     return { leader: true, ...summary(counts) };
   }
 
-  /** Stale intents of routers that are not active (or forgotten), oldest first, bounded. */
+  /**
+   * Stale intents nobody else will settle, oldest first, bounded: those of
+   * routers no longer active, those whose written storage is down (its router
+   * left them to us, see write-route.ts), and any left far too long.
+   */
   private orphanedIntents(): StaleWriteIntent[] {
     const view = this.options.access.view;
+    const staleAgeMs = this.options.staleIntentAgeMs ?? 30_000;
     const active = new Set(view.routers().filter((r) => r.active).map((r) => r.router));
+    const storageDown = (intent: StaleWriteIntent): boolean => {
+      const repository = view.repository(intent.repositoryId);
+      return repository !== undefined && !view.isHealthy(repository.virtualStorage, intent.storage);
+    };
     return view
-      .staleWriteIntents(this.options.staleIntentAgeMs ?? 30_000)
-      .filter((intent) => !active.has(intent.router))
+      .staleWriteIntents(staleAgeMs)
+      .filter((intent) => !active.has(intent.router) || storageDown(intent) || intent.ageMs >= ABANDONED_INTENT_FACTOR * staleAgeMs)
       .sort((a, b) => b.ageMs - a.ageMs)
       .slice(0, this.options.maxIntentsPerPass ?? 100);
   }
@@ -152,7 +168,7 @@ export class Reconciler {
       counts.resolvedIntents += 1;
       this.options.logger?.info(
         { repositoryId: intent.repositoryId, intentId: intent.intentId, router: intent.router, authoritative: result.authoritative, generation: result.generation },
-        'resolved the write intent of an inactive router',
+        'settled a stale write intent',
       );
       return true;
     } catch (error) {
