@@ -98,6 +98,11 @@ t.test('routing through a cluster of real processes', async (t) => {
       return true;
     });
     t.pass('the pool reconnected by itself');
+    await waitFor('the reconciler to schedule the jobs the outage lost, and the worker to run them', async () => {
+      const meta = await admins[0]!.repositoryMetadata({ virtual_storage: 'default', relative_path: 'pg.git', fresh: true });
+      return meta.replicas.length === 3 && meta.replicas.every((r) => r.generation === meta.generation) ? meta : undefined;
+    }, 60_000, 200);
+    t.pass('every replica caught up with the write made during the outage');
   });
 
   t.test('one router killed: the others serve reads and writes', async (t) => {
