@@ -5,11 +5,13 @@ import { clusterUp } from './cluster-up.js';
 import { createRepository } from './cluster-create-repository.js';
 import { registerOperatorCommands, handler, type Args, type CommandContext } from './cluster-operator-commands.js';
 import { gatherStatus, renderStatus } from './cluster-status.js';
+import { normalizeLongFlags } from './cluster-argv.js';
 import { DEFAULT_DIR, describeError, targetFromArgs, UsageError } from './cluster-target.js';
 
 /** Exit codes: 0 success, 1 the command failed, 2 bad usage. */
 export async function runClusterCli(argv: readonly string[]): Promise<number> {
   let exitCode = 0;
+  let usageReported = false;
   const setExit = (code: number): void => {
     exitCode = code;
   };
@@ -72,8 +74,16 @@ export async function runClusterCli(argv: readonly string[]): Promise<number> {
       if (error) throw error;
       process.stderr.write(`cluster: ${message}\nRun cluster --help for usage.\n`);
       setExit(2);
+      usageReported = true;
+      // Stop here: without a throw, yargs would go on to run the command despite the bad usage.
+      throw new Error(message);
     });
-  await parser.parseAsync();
+  try {
+    // Validation may throw synchronously from parseAsync, before any promise exists.
+    await parser.parseAsync();
+  } catch (error) {
+    if (!usageReported) throw error;
+  }
   return exitCode;
 }
 
@@ -90,9 +100,4 @@ async function up(args: Args): Promise<number> {
     process.stderr.write(`cluster up: ${describeError(error)}\n`);
     return error instanceof UsageError ? 2 : 1;
   }
-}
-
-/** Upstream writes long flags with one dash (`-virtual-storage`); yargs would read those as bundles of short flags. */
-export function normalizeLongFlags(argv: readonly string[]): string[] {
-  return argv.map((arg) => (/^-[a-z][a-z0-9-]+(=.*)?$/i.test(arg) ? `-${arg}` : arg));
 }
