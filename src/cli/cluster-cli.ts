@@ -1,8 +1,6 @@
 // `bin/cluster`: start a local cluster (`up`), see its state (`status`), and
 // run the operator commands against any router through its admin API.
 import yargs, { type Argv } from 'yargs';
-import { clusterUp } from './cluster-up.js';
-import { createRepository } from './cluster-create-repository.js';
 import { registerOperatorCommands, handler, type Args, type CommandContext } from './cluster-operator-commands.js';
 import { gatherStatus, renderStatus } from './cluster-status.js';
 import { normalizeLongFlags } from './cluster-argv.js';
@@ -58,6 +56,7 @@ export async function runClusterCli(argv: readonly string[]): Promise<number> {
         const relativePath = args['relative-path'];
         if (typeof relativePath !== 'string' || relativePath === '') throw new UsageError('--relative-path is required');
         const virtualStorage = typeof args['virtual-storage'] === 'string' && args['virtual-storage'] !== '' ? args['virtual-storage'] : target.virtualStorage;
+        const { createRepository } = await import('./cluster-create-repository.js');
         const via = await createRepository(target, virtualStorage, relativePath);
         process.stdout.write(`created ${virtualStorage}/${relativePath} through router ${via}\n`);
         return 0;
@@ -89,6 +88,7 @@ export async function runClusterCli(argv: readonly string[]): Promise<number> {
 
 async function up(args: Args): Promise<number> {
   try {
+    const { clusterUp } = await import('./cluster-up.js');
     return await clusterUp({
       dir: args['dir'] as string,
       ...(typeof args['routers'] === 'number' ? { routers: args['routers'] } : {}),

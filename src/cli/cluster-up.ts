@@ -5,7 +5,8 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { LocalCluster } from '../local-cluster/index.js';
 import { findProjectRoot } from '../protocol/index.js';
-import { readLayout, UsageError } from './cluster-target.js';
+import { AdminClient } from '../admin/index.js';
+import { CommandFailedError, describeError, readLayout, UsageError } from './cluster-target.js';
 
 export interface UpOptions {
   readonly dir: string;
@@ -32,12 +33,35 @@ export async function clusterUp(options: UpOptions): Promise<number> {
   say(existing === undefined ? `Creating a cluster in ${dir}: ${routers} routers, ${storages} storage nodes` : `Resuming the cluster in ${dir}: ${routers} routers, ${storages} storage nodes`);
   const stop = options.stopSignal ?? stopSignal();
   const cluster = await LocalCluster.start({ dir, routers, storages, logLevel: options.logLevel, onProgress: (message) => say(`  … ${message}`) });
+  await waitUntilServing(cluster);
   say(readyBanner(cluster, (performance.now() - startedMs) / 1000, options.exit));
   if (!options.exit) await stop;
   say('Stopping the cluster…');
   await cluster.stop();
   say('Stopped; every process has exited. Run the same `up` command to resume.');
   return 0;
+}
+
+/** Processes that listen are not yet a cluster: wait for a Raft leader and storage nodes healthy by quorum. */
+async function waitUntilServing(cluster: LocalCluster, timeoutMs = 60_000): Promise<void> {
+  say('  … waiting for the routers to elect a Raft leader and agree the storage nodes are healthy');
+  const admin = new AdminClient(cluster.routers[0]!.address, { token: cluster.layout.token, timeoutMs: 5_000 });
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      const state = await admin.clusterState(true).catch((error: unknown) => ({ fresh: false, fresh_error: describeError(error), storages: [] }));
+      const healthy = state.storages.filter((s) => s.healthy).length;
+      if (state.fresh && healthy === cluster.storages.length) return;
+      const last = state.fresh ? `${healthy} of ${cluster.storages.length} storage nodes healthy` : state.fresh_error;
+      if (Date.now() > deadline) {
+        await cluster.stop();
+        throw new CommandFailedError(`the cluster did not become ready within ${timeoutMs / 1000} s (${last}); see the logs in ${path.join(cluster.layout.dir, 'logs')}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  } finally {
+    admin.close();
+  }
 }
 
 function stopSignal(): Promise<NodeJS.Signals> {
