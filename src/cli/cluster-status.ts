@@ -77,21 +77,38 @@ export async function gatherStatus(target: ClusterTarget, timeoutMs = 5_000): Pr
   }
 }
 
-/** The first reachable router's cluster state (fresh if it can be). */
+/**
+ * The first reachable router that can answer fresh; failing that, the first
+ * one's local state. A cut-off follower may hang on its ReadIndex: then its
+ * local state is read without one, and the timeout is why it is not fresh.
+ */
 async function firstClusterState(clients: AdminClient[], probes: Probe[]): Promise<{ client: AdminClient; state: ClusterStateResponse }> {
   const failures: string[] = [];
+  let fallback: { client: AdminClient; state: ClusterStateResponse } | undefined;
   for (const [i, client] of clients.entries()) {
     if (probes[i]?.status === undefined) {
       failures.push(`${client.address}: ${probes[i]?.error ?? 'unreachable'}`);
       continue;
     }
     try {
-      return { client, state: await client.clusterState(true) };
+      const state = await freshOrLocal(client);
+      if (state.fresh) return { client, state };
+      fallback ??= { client, state };
     } catch (error) {
       failures.push(`${client.address}: ${describeError(error)}`);
     }
   }
+  if (fallback !== undefined) return fallback;
   throw new CommandFailedError(`no router answered (${failures.join('; ')})`);
+}
+
+async function freshOrLocal(client: AdminClient): Promise<ClusterStateResponse> {
+  try {
+    return await client.clusterState(true);
+  } catch (error) {
+    const local = await client.clusterState(false);
+    return { ...local, fresh: false, fresh_error: `catching up timed out: ${describeError(error)}` };
+  }
 }
 
 function report(target: ClusterTarget, probes: Probe[], sourceAddress: string, state: ClusterStateResponse, queue: QueueStatusResponse): StatusReport {

@@ -204,6 +204,22 @@ t.test('operating a running cluster', async (t) => {
     }
   });
 
+  t.test('status through a router cut off from its peers (paused) shows its local state and says it is stale', async (t) => {
+    const [alone, ...peers] = cluster.routers;
+    for (const p of peers) p.process.pause();
+    try {
+      const r = await runCli('cluster', ['status', '--json', '--router', alone!.address, '--token', cluster.layout.token]);
+      ok(t, r, 'status');
+      const report = JSON.parse(r.stdout) as StatusReport;
+      t.equal(report.fresh, false, 'not fresh');
+      t.not(report.fresh_error, '', 'and why');
+      t.ok(report.applied_index > 0 && report.storages.length === 3, 'what it knows is shown');
+    } finally {
+      for (const p of peers) p.process.resume();
+    }
+    await waitFor('the group to answer fresh again', async () => ((await admins[0]!.clusterState(true)).fresh ? true : undefined));
+  });
+
   t.test('status through a router whose peers are gone says it is not fresh', async (t) => {
     const [alone, ...peers] = cluster.routers;
     await Promise.all(peers.map((p) => p.process.kill()));

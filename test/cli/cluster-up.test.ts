@@ -48,7 +48,7 @@ t.test('up --exit starts a whole cluster, prints every address and ready-to-past
   t.teardown(() => rm(parent, { recursive: true, force: true }));
   const dir = path.join(parent, 'data');
 
-  const first = await runCli('cluster', ['up', '--exit', '--dir', dir], 120_000);
+  const first = await runCli('cluster', ['up', '--exit', '--dir', dir], { timeoutMs: 120_000 });
   t.equal(first.code, 0, `exit code 0 (stderr: ${first.stderr})`);
   const out = first.stdout;
   t.match(out, /Creating a cluster in .*: 3 routers, 3 storage nodes/);
@@ -68,10 +68,23 @@ t.test('up --exit starts a whole cluster, prints every address and ready-to-past
   const open = await Promise.all([layout.gatewayPort, layout.postgresPort, ...layout.routers.map((r) => r.port), ...layout.storages.map((s) => s.port)].map(portOpen));
   t.same(open.filter(Boolean), [], 'no listener is left behind');
 
-  const again = await runCli('cluster', ['up', '--exit', '--dir', dir], 120_000);
-  t.equal(again.code, 0, `the second start exits 0 (stderr: ${again.stderr})`);
+  // Started again without --exit, it runs until SIGINT (Ctrl-C), then stops every process.
+  let interrupted = false;
+  const again = await runCli('cluster', ['up', '--dir', dir], {
+    timeoutMs: 120_000,
+    onStdout: (soFar, child) => {
+      if (interrupted || !soFar.includes('Press Ctrl-C to stop everything.')) return;
+      interrupted = true;
+      child.kill('SIGINT');
+    },
+  });
+  t.equal(again.code, 0, `the second start exits 0 after SIGINT (stderr: ${again.stderr})`);
+  t.ok(interrupted, 'it got as far as ready');
   t.match(again.stdout, /Resuming the cluster in .*: 3 routers, 3 storage nodes/, 'the same folder resumes');
   t.match(again.stdout, new RegExp(`git HTTP gateway\\s+http://127\\.0\\.0\\.1:${layout.gatewayPort}`), 'on the same ports');
+  t.match(again.stdout, /Stopping the cluster…\nStopped; every process has exited/);
+  const openAfterSigint = await Promise.all([layout.gatewayPort, layout.postgresPort, ...layout.routers.map((r) => r.port), ...layout.storages.map((s) => s.port)].map(portOpen));
+  t.same(openAfterSigint.filter(Boolean), [], 'no listener is left behind after Ctrl-C');
 
   const mismatch = await runCli('cluster', ['up', '--exit', '--dir', dir, '--routers', '5']);
   t.equal(mismatch.code, 1, 'other counts on an existing folder fail');
