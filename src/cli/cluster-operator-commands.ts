@@ -158,7 +158,7 @@ async function check(target: ClusterTarget, args: Args): Promise<number> {
 async function dialNodes(target: ClusterTarget, args: Args): Promise<number> {
   const timeout = parseDurationMs(str(args, 'timeout'));
   if (!timeout.ok) throw new UsageError(`--timeout: ${timeout.reason}`);
-  const answer = await withAnyRouter(target, (c) => c.dialNodes(timeout.ms), timeout.ms + 15_000);
+  const answer = await withAnyRouter(target, (c) => c.dialNodes(timeout.ms), { timeoutMs: timeout.ms + 15_000 });
   for (const n of answer.nodes) {
     const name = `[${n.virtual_storage}/${n.storage}]`;
     process.stdout.write(`${name}: dialing ${n.address} from ${answer.router}\n`);
@@ -187,14 +187,14 @@ async function dataloss(target: ClusterTarget, args: Args): Promise<number> {
 
 async function acceptDataloss(target: ClusterTarget, args: Args): Promise<number> {
   const request = { virtual_storage: virtualStorageOf(target, args), relative_path: required(args, 'repository'), authoritative_storage: required(args, 'authoritative-storage') };
-  const answer = await withAnyRouter(target, (c) => c.acceptDataloss(request));
+  const answer = await withAnyRouter(target, (c) => c.acceptDataloss(request), { change: true });
   process.stdout.write(`accepted data loss: ${request.authoritative_storage} is authoritative for ${request.virtual_storage}/${request.relative_path} (repository ${answer.repository_id}) at generation ${answer.generation}\n`);
   return 0;
 }
 
 async function setReplicationFactor(target: ClusterTarget, args: Args): Promise<number> {
   const request = { virtual_storage: virtualStorageOf(target, args), relative_path: required(args, 'repository'), replication_factor: positiveInt(args, 'replication-factor') };
-  const answer = await withAnyRouter(target, (c) => c.setReplicationFactor(request));
+  const answer = await withAnyRouter(target, (c) => c.setReplicationFactor(request), { change: true });
   process.stdout.write(`current assignments: ${answer.assigned.join(', ')}\n`);
   return 0;
 }
@@ -215,7 +215,7 @@ async function trackRepository(target: ClusterTarget, args: Args): Promise<numbe
     authoritative_storage: required(args, 'authoritative-storage'),
     replicate_immediately: args['replicate-immediately'] === true,
   };
-  const answer = await withAnyRouter(target, (c) => c.trackRepository(request));
+  const answer = await withAnyRouter(target, (c) => c.trackRepository(request), { change: true });
   process.stdout.write(`tracked ${request.virtual_storage}/${request.relative_path} as repository ${answer.repository_id}; primary ${request.authoritative_storage}; assigned ${answer.assigned.join(', ')}\n`);
   return 0;
 }
@@ -223,7 +223,7 @@ async function trackRepository(target: ClusterTarget, args: Args): Promise<numbe
 async function removeRepository(target: ClusterTarget, args: Args): Promise<number> {
   const apply = args['apply'] === true;
   const request = { virtual_storage: virtualStorageOf(target, args), relative_path: required(args, 'repository'), apply, db_only: args['db-only'] === true };
-  const answer = await withAnyRouter(target, (c) => c.removeRepository(request));
+  const answer = await withAnyRouter(target, (c) => c.removeRepository(request), { change: request.apply });
   const name = `${request.virtual_storage}/${request.relative_path}`;
   const where = [answer.in_cluster_state ? 'the cluster state' : '', answer.in_database ? 'the database' : ''].filter((w) => w !== '').join(' and ') || 'nowhere';
   const replicas = answer.replicas.length === 0 ? 'no replicas' : `replicas on ${answer.replicas.join(', ')}`;
@@ -322,14 +322,14 @@ async function addLearner(target: ClusterTarget, args: Args): Promise<number> {
 }
 
 async function changeMembership(target: ClusterTarget, change: 'add-learner' | 'promote' | 'remove', nodeId: number, raftAddress = ''): Promise<number> {
-  const answer = await withAnyRouter(target, (c) => c.changeMembership({ change, node_id: nodeId, raft_address: raftAddress }), 20_000);
+  const answer = await withAnyRouter(target, (c) => c.changeMembership({ change, node_id: nodeId, raft_address: raftAddress }), { timeoutMs: 20_000, change: true });
   process.stdout.write(`${change} ${nodeId}: done; voters ${answer.voters.join(', ') || '-'}; learners ${answer.learners.join(', ') || '-'}\n`);
   return 0;
 }
 
 async function transferLeader(target: ClusterTarget, args: Args): Promise<number> {
   const to = positiveInt(args, 'to');
-  const answer = await withAnyRouter(target, (c) => c.transferLeader(to), 20_000);
+  const answer = await withAnyRouter(target, (c) => c.transferLeader(to), { timeoutMs: 20_000, change: true });
   process.stdout.write(`leader is now ${answer.leader} (term ${answer.term})\n`);
   return 0;
 }

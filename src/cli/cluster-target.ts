@@ -86,21 +86,31 @@ export function targetFromConfig(config: PraefectConfig, file: string): ClusterT
   return { routers: [address], token: config.auth.token, names: new Map(), virtualStorage: config.virtualStorages[0]?.name ?? 'default', source: file };
 }
 
-/** Errors worth asking the next router about: it is down, cut off, or without quorum. */
-function tryNext(error: unknown): boolean {
+/**
+ * Errors worth asking the next router about: it is down, cut off, or without
+ * quorum. A change that timed out may still apply, so it is not sent again.
+ */
+function tryNext(error: unknown, change: boolean): boolean {
   const code = (error as grpc.ServiceError).code;
-  return code === grpc.status.UNAVAILABLE || code === grpc.status.DEADLINE_EXCEEDED;
+  return code === grpc.status.UNAVAILABLE || (!change && code === grpc.status.DEADLINE_EXCEEDED);
+}
+
+export interface RouterCallOptions {
+  readonly timeoutMs?: number;
+  /** The call changes the cluster: never repeated after a timeout. */
+  readonly change?: boolean;
 }
 
 /** Runs `call` against the first router that answers; the last error names every router tried. */
-export async function withAnyRouter<T>(target: ClusterTarget, call: (client: AdminClient) => Promise<T>, timeoutMs = 15_000): Promise<T> {
+export async function withAnyRouter<T>(target: ClusterTarget, call: (client: AdminClient) => Promise<T>, options: RouterCallOptions = {}): Promise<T> {
+  const timeoutMs = options.timeoutMs ?? 15_000;
   const failures: string[] = [];
   for (const address of target.routers) {
     const client = new AdminClient(address, { token: target.token, timeoutMs });
     try {
       return await call(client);
     } catch (error) {
-      if (!tryNext(error)) throw new CommandFailedError(`router ${address}: ${describeError(error)}`);
+      if (!tryNext(error, options.change === true)) throw new CommandFailedError(`router ${address}: ${describeError(error)}`);
       failures.push(`${address}: ${describeError(error)}`);
     } finally {
       client.close();

@@ -51,14 +51,12 @@ t.test('operating a running cluster', async (t) => {
   });
 
   t.test('storage node commands', async (t) => {
-    const dial = await cli('dial-nodes', '--timeout', '5s');
+    const [dial, list, check] = await Promise.all([cli('dial-nodes', '--timeout', '5s'), cli('list-storages'), cli('check')]);
     ok(t, dial, 'dial-nodes');
     t.equal(dial.stdout.match(/: SUCCESS: healthy/g)?.length, 3, 'every node answered');
-    const list = await cli('list-storages');
     ok(t, list, 'list-storages');
     t.match(list.stdout, /VIRTUAL STORAGE\s+NODE\s+ADDRESS\s+QUORUM\s+THIS ROUTER/);
     t.equal(list.stdout.match(/healthy\s+reachable/g)?.length, 3);
-    const check = await cli('check');
     ok(t, check, 'check');
     t.match(check.stdout, /Checking that the database answers\.\.\. Passed/);
     t.match(check.stdout, /All checks passed\./);
@@ -72,28 +70,32 @@ t.test('operating a running cluster', async (t) => {
     const others = ['gitaly-1', 'gitaly-2', 'gitaly-3'].filter((s) => s !== primary);
 
     // The secondaries get their copies by replication; until then they are outdated.
-    const dataloss = await cli('dataloss', '--partially-unavailable');
+    const [dataloss, full, upstreamSpelling, metadata] = await Promise.all([
+      cli('dataloss', '--partially-unavailable'),
+      cli('dataloss'),
+      runCli('praefect', ['-config', cluster.routers[1]!.configFile, 'dataloss', '-virtual-storage', 'default', '-partially-unavailable']),
+      cli('metadata', '--relative-path', 'ops/outdated.git'),
+    ]);
     ok(t, dataloss, 'dataloss');
     t.match(dataloss.stdout, 'Virtual storage: default\n  Repositories:\n');
     t.match(dataloss.stdout, `    ops/outdated.git:\n      Primary: ${primary}\n      In-Sync Storages:\n        ${primary}, assigned host\n      Outdated Storages:\n`);
     for (const s of others) t.match(dataloss.stdout, `        ${s} is behind by 1 change or less, assigned host\n`, `${s} is listed as outdated`);
-    const full = await cli('dataloss');
     ok(t, full, 'dataloss without --partially-unavailable');
     t.equal(full.stdout, 'Virtual storage: default\n  All repositories are available!\n', 'a writable repository with a valid primary is not data loss');
 
-    const upstreamSpelling = await runCli('praefect', ['-config', cluster.routers[1]!.configFile, 'dataloss', '-virtual-storage', 'default', '-partially-unavailable']);
     ok(t, upstreamSpelling, 'praefect -config FILE dataloss');
     t.equal(upstreamSpelling.stdout, dataloss.stdout, 'bin/praefect prints the same through its local router');
 
-    const metadata = await cli('metadata', '--relative-path', 'ops/outdated.git');
     ok(t, metadata, 'metadata');
     t.match(metadata.stdout, `Repository ID: ${meta.repository_id}\nVirtual Storage: "default"\nRelative Path: "ops/outdated.git"`);
     t.match(metadata.stdout, `- Storage: "${others[0]}"\n  Assigned: true\n  Generation: replica not yet created\n`);
 
-    const noReplica = await cli('accept-dataloss', '--repository', 'ops/outdated.git', '--authoritative-storage', others[0]!);
+    const [noReplica, unknownStorage] = await Promise.all([
+      cli('accept-dataloss', '--repository', 'ops/outdated.git', '--authoritative-storage', others[0]!),
+      cli('accept-dataloss', '--repository', 'ops/outdated.git', '--authoritative-storage', 'gitaly-9'),
+    ]);
     t.equal(noReplica.code, 1, 'accept-dataloss onto a storage without a replica fails');
     t.match(noReplica.stderr, `FAILED_PRECONDITION: authoritative_storage: ${others[0]} holds no replica of default/ops/outdated.git`);
-    const unknownStorage = await cli('accept-dataloss', '--repository', 'ops/outdated.git', '--authoritative-storage', 'gitaly-9');
     t.equal(unknownStorage.code, 1);
     t.match(unknownStorage.stderr, /INVALID_ARGUMENT: authoritative_storage: "gitaly-9" is not a storage of virtual storage "default"/);
     const accepted = await cli('accept-dataloss', '--repository', 'ops/outdated.git', '--authoritative-storage', primary);
@@ -107,10 +109,12 @@ t.test('operating a running cluster', async (t) => {
     const assigned = /current assignments: (.*)\n/.exec(factor.stdout)?.[1]?.split(', ') ?? [];
     t.equal(assigned.length, 2, 'two storages assigned');
     t.ok(assigned.includes(primary), 'the primary stays assigned');
-    const tooMany = await cli('set-replication-factor', '--repository', 'ops/outdated.git', '--replication-factor', '4');
+    const [tooMany, missing] = await Promise.all([
+      cli('set-replication-factor', '--repository', 'ops/outdated.git', '--replication-factor', '4'),
+      cli('set-replication-factor', '--repository', 'ops/missing.git', '--replication-factor', '2'),
+    ]);
     t.equal(tooMany.code, 1);
     t.match(tooMany.stderr, /INVALID_ARGUMENT: replication_factor: 4 exceeds the 3 storages/);
-    const missing = await cli('set-replication-factor', '--repository', 'ops/missing.git', '--replication-factor', '2');
     t.equal(missing.code, 1);
     t.match(missing.stderr, /NOT_FOUND: relative_path: repository not found: default\/ops\/missing\.git/);
   });
@@ -161,10 +165,9 @@ t.test('operating a running cluster', async (t) => {
     ok(t, table, 'members list as a table');
     t.match(table.stdout, /ID\s+MEMBER\s+ROUTER\s+ADDRESS\s+ROLE\n1\s+voter\s+router-1/);
 
-    const notLearner = await cli('members', 'promote', '--id', '2');
+    const [notLearner, noAddress] = await Promise.all([cli('members', 'promote', '--id', '2'), cli('members', 'add-learner', '--id', '4')]);
     t.equal(notLearner.code, 1, 'promoting a voter fails');
     t.match(notLearner.stderr, /FAILED_PRECONDITION: node_id: node 2 is not a learner/);
-    const noAddress = await cli('members', 'add-learner', '--id', '4');
     t.equal(noAddress.code, 2);
     t.match(noAddress.stderr, /--raft-address is required/);
 
