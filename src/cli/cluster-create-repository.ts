@@ -19,7 +19,8 @@ export async function createRepository(target: ClusterTarget, virtualStorage: st
       return address;
     } catch (error) {
       const code = (error as grpc.ServiceError).code;
-      if (code !== grpc.status.UNAVAILABLE && code !== grpc.status.DEADLINE_EXCEEDED) throw new CommandFailedError(`router ${address}: ${describeError(error)}`);
+      // Only a router that refused is asked again: a creation that timed out may still complete.
+      if (code !== grpc.status.UNAVAILABLE) throw new CommandFailedError(`router ${address}: ${describeError(error)}`);
       failures.push(`${address}: ${describeError(error)}`);
     } finally {
       client.close();

@@ -200,7 +200,7 @@ function header(r: StatusReport): string {
   return [
     `Cluster status from ${who}: NOT FRESH. It could not catch up with the Raft group (follower cut off, or no quorum):`,
     `  ${r.fresh_error}`,
-    `Showing what ${who} knows: applied index ${r.applied_index}, ${r.applied_lag} entries behind the highest commit index seen; its cluster time is ${ago(r.cluster_time_ms, r.taken_at_ms)}.`,
+    `Showing what ${who} knows: applied index ${r.applied_index}, ${r.applied_lag} entries behind the highest commit index seen; the newest cluster time it applied is ${ago(r.cluster_time_ms, r.taken_at_ms).replace(' ago', ' old')}.`,
   ].join('\n');
 }
 
