@@ -1,7 +1,28 @@
 import * as grpc from '@grpc/grpc-js';
 import { v2TokenMetadata } from '../auth/index.js';
 import { clusterAdminService } from './admin-proto.js';
-import type { ClusterStateResponse, RaftStatusResponse, RepositoryMetadataRequest, RepositoryMetadataResponse } from './admin-types.js';
+import type {
+  AcceptDatalossRequest,
+  AcceptDatalossResponse,
+  ChangeMembershipRequest,
+  ChangeMembershipResponse,
+  ClusterStateResponse,
+  DatalossRequest,
+  DatalossResponse,
+  DialNodesResponse,
+  ListStoragesResponse,
+  QueueStatusResponse,
+  RaftStatusResponse,
+  RemoveRepositoryRequest,
+  RemoveRepositoryResponse,
+  RepositoryMetadataRequest,
+  RepositoryMetadataResponse,
+  SetReplicationFactorRequest,
+  SetReplicationFactorResponse,
+  TrackRepositoryRequest,
+  TrackRepositoryResponse,
+  TransferLeaderResponse,
+} from './admin-types.js';
 
 export interface AdminClientOptions {
   /** The client v2 token secret of the router; absent sends none. */
@@ -31,6 +52,50 @@ export class AdminClient {
 
   repositoryMetadata(request: RepositoryMetadataRequest): Promise<RepositoryMetadataResponse> {
     return this.call('RepositoryMetadata', request);
+  }
+
+  dataloss(request: DatalossRequest): Promise<DatalossResponse> {
+    return this.call('Dataloss', request);
+  }
+
+  acceptDataloss(request: AcceptDatalossRequest): Promise<AcceptDatalossResponse> {
+    return this.call('AcceptDataloss', request);
+  }
+
+  setReplicationFactor(request: SetReplicationFactorRequest): Promise<SetReplicationFactorResponse> {
+    return this.call('SetReplicationFactor', request);
+  }
+
+  queueStatus(): Promise<QueueStatusResponse> {
+    return this.call('QueueStatus', {});
+  }
+
+  listStorages(virtualStorage = ''): Promise<ListStoragesResponse> {
+    return this.call('ListStorages', { virtual_storage: virtualStorage });
+  }
+
+  dialNodes(timeoutMs = 0): Promise<DialNodesResponse> {
+    return this.call('DialNodes', { timeout_ms: timeoutMs });
+  }
+
+  addRaftPeer(nodeId: number, raftAddress: string): Promise<object> {
+    return this.call('AddRaftPeer', { node_id: nodeId, raft_address: raftAddress });
+  }
+
+  changeMembership(request: ChangeMembershipRequest): Promise<ChangeMembershipResponse> {
+    return this.call('ChangeMembership', request);
+  }
+
+  transferLeader(to: number, timeoutMs = 0): Promise<TransferLeaderResponse> {
+    return this.call('TransferLeader', { to, timeout_ms: timeoutMs });
+  }
+
+  trackRepository(request: TrackRepositoryRequest): Promise<TrackRepositoryResponse> {
+    return this.call('TrackRepository', request);
+  }
+
+  removeRepository(request: RemoveRepositoryRequest): Promise<RemoveRepositoryResponse> {
+    return this.call('RemoveRepository', request);
   }
 
   close(): void {

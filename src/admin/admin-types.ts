@@ -89,3 +89,156 @@ export interface RepositoryMetadataResponse {
   applied_index: number;
   fresh: boolean;
 }
+
+export interface DatalossRequest {
+  virtual_storage?: string;
+  partially_unavailable?: boolean;
+  fresh?: boolean;
+}
+
+export interface DatalossReplica {
+  storage: string;
+  generation: number;
+  behind_by: number;
+  assigned: boolean;
+  healthy: boolean;
+  valid_primary: boolean;
+}
+
+export interface DatalossRepository {
+  repository_id: number;
+  virtual_storage: string;
+  relative_path: string;
+  replica_path: string;
+  primary: string;
+  availability: string;
+  primary_outdated: boolean;
+  replicas: DatalossReplica[];
+}
+
+export interface DatalossResponse {
+  virtual_storages: string[];
+  repositories: DatalossRepository[];
+  fresh: boolean;
+  applied_index: number;
+}
+
+export interface AcceptDatalossRequest {
+  virtual_storage: string;
+  relative_path: string;
+  authoritative_storage: string;
+}
+
+export interface AcceptDatalossResponse {
+  repository_id: number;
+  generation: number;
+}
+
+export interface SetReplicationFactorRequest {
+  virtual_storage: string;
+  relative_path: string;
+  replication_factor: number;
+}
+
+export interface SetReplicationFactorResponse {
+  repository_id: number;
+  assigned: string[];
+}
+
+export interface QueueDepth {
+  virtual_storage: string;
+  target_storage: string;
+  state: string;
+  count: number;
+}
+
+export interface DeadJobs {
+  virtual_storage: string;
+  target_storage: string;
+  count: number;
+}
+
+export interface QueueStatusResponse {
+  database_up: boolean;
+  database_error: string;
+  depth: QueueDepth[];
+  dead: DeadJobs[];
+}
+
+export interface ConfiguredStorage {
+  virtual_storage: string;
+  storage: string;
+  address: string;
+  default_replication_factor: number;
+  locally_healthy: boolean;
+  last_probe_ok: boolean;
+  last_probe_error: string;
+  last_probe_latency_ms: number;
+  healthy: boolean;
+}
+
+export interface ListStoragesResponse {
+  storages: ConfiguredStorage[];
+}
+
+export interface DialResult {
+  virtual_storage: string;
+  storage: string;
+  address: string;
+  ok: boolean;
+  latency_ms: number;
+  error: string;
+}
+
+export interface DialNodesResponse {
+  router: string;
+  nodes: DialResult[];
+}
+
+export type MembershipChange = 'add-learner' | 'promote' | 'remove';
+
+export interface ChangeMembershipRequest {
+  change: MembershipChange;
+  node_id: number;
+  raft_address?: string;
+}
+
+export interface ChangeMembershipResponse {
+  voters: number[];
+  learners: number[];
+}
+
+export interface TransferLeaderResponse {
+  leader: number;
+  term: number;
+}
+
+export interface TrackRepositoryRequest {
+  virtual_storage: string;
+  relative_path: string;
+  authoritative_storage: string;
+  replicate_immediately?: boolean;
+}
+
+export interface TrackRepositoryResponse {
+  repository_id: number;
+  replica_path: string;
+  assigned: string[];
+}
+
+export interface RemoveRepositoryRequest {
+  virtual_storage: string;
+  relative_path: string;
+  apply?: boolean;
+  db_only?: boolean;
+}
+
+export interface RemoveRepositoryResponse {
+  applied: boolean;
+  repository_id: number;
+  replica_path: string;
+  replicas: string[];
+  in_cluster_state: boolean;
+  in_database: boolean;
+  database_error: string;
+}

@@ -3,3 +3,4 @@
 export { clusterAdminService } from './admin-proto.js';
 export { AdminClient, type AdminClientOptions } from './admin-client.js';
 export type * from './admin-types.js';
+export { AdminRequestError, requireField, type AdminErrorCode } from './admin-request-error.js';

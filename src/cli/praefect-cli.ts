@@ -5,14 +5,20 @@ import yargs, { type Argv } from 'yargs';
 import { ConfigError, loadConfigFile, redacted, type PraefectConfig } from '../config/index.js';
 import { migrate, migrationStatus } from '../db/index.js';
 import { openPool, PraefectServer } from '../praefect/index.js';
+import { normalizeLongFlags } from './cluster-argv.js';
+import { registerOperatorCommands, type CommandContext } from './cluster-operator-commands.js';
+import { targetFromConfig, UsageError } from './cluster-target.js';
 
 /** Exit codes: 0 success, 1 the command failed, 2 bad usage or configuration. */
 export async function runPraefectCli(argv: readonly string[]): Promise<number> {
   let exitCode = 0;
+  let usageReported = false;
   const setExit = (code: number): void => {
     exitCode = code;
   };
-  const parser = yargs(normalizeArgv(argv))
+  // The operator commands call the local router's admin API at the configuration's listen_addr, with its token.
+  const operator: CommandContext = { program: 'praefect', setExit, target: (args) => targetFromConfig(operatorConfig(configOf(args)), configOf(args)!) };
+  const parser = yargs(normalizeLongFlags(normalizeArgv(argv)))
     .scriptName('praefect')
     .usage('$0 --config FILE [command]\n\nThe Gitaly Cluster router: a Raft member that routes Gitaly calls to storage nodes.')
     .option('config', { type: 'string', describe: 'the router configuration (TOML)', global: true })
@@ -29,16 +35,35 @@ export async function runPraefectCli(argv: readonly string[]): Promise<number> {
           })),
         )
         .demandCommand(1, 'name a configuration command: validate'),
-    )
+    );
+  registerOperatorCommands(parser as unknown as Argv, operator)
     .strict()
     .help()
     .fail((message, error) => {
       if (error) throw error;
       process.stderr.write(`praefect: ${message}\nRun praefect --help for usage.\n`);
       setExit(2);
+      usageReported = true;
+      // Stop here: without a throw, yargs would go on to run the command despite the bad usage.
+      throw new Error(message);
     });
-  await parser.parseAsync();
+  try {
+    // Validation may throw synchronously from parseAsync, before any promise exists.
+    await parser.parseAsync();
+  } catch (error) {
+    if (!usageReported) throw error;
+  }
   return exitCode;
+}
+
+function operatorConfig(file: string | undefined): PraefectConfig {
+  if (file === undefined) throw new UsageError('--config FILE is required');
+  try {
+    return loadConfigFile(file);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 function configOf(args: Record<string, unknown>): string | undefined {

@@ -158,7 +158,7 @@ export class PraefectServer {
     const server = new grpc.Server(forwarder.serverOptions);
     forwarder.register(server);
     const admin = clusterAdminService().service;
-    server.addService(admin, guardService(admin, adminImplementation({ access, driver, prober, appliedIndex: () => stateMachine.appliedIndex() }), auth));
+    server.addService(admin, guardService(admin, adminImplementation({ access, driver, prober, appliedIndex: () => stateMachine.appliedIndex(), nodes, pool, transport }), auth));
     const listen = config.listenAddr ?? '127.0.0.1:2305';
     const port = await bind(server, listen);
     const front = { server, forwarder, address: `${listen.slice(0, listen.lastIndexOf(':'))}:${port}` };
