@@ -30,7 +30,8 @@ import {
   type TransferLeaderResponse,
 } from '../admin/index.js';
 import type { ClusterAccess, ClusterView, DatalossEntry, RepositoryView } from '../cluster/index.js';
-import { deleteReplicaJob, updateJob, type NodeDirectory } from '../coordinator/index.js';
+import type { NodeDirectory } from '../config/index.js';
+import { deleteReplicaJob, updateJob } from '../coordinator/index.js';
 import { DatabaseError, RepositoryExistsError, ReplicationQueue, RepositoryStore, type DatabasePool } from '../db/index.js';
 import { gitalyClient } from '../gitaly/index.js';
 import { GrpcHealthClient, type HealthProber } from '../health/index.js';
@@ -260,7 +261,7 @@ async function setReplicationFactor(deps: AdminServiceDeps, request: SetReplicat
   const factor = request.replication_factor ?? 0;
   if (factor < 1) throw new AdminRequestError('INVALID_ARGUMENT', `replication_factor: must be at least 1, got ${factor}`);
   const repository = await trackedRepository(deps, request.virtual_storage, request.relative_path);
-  const storageOrder = configuredNodes(deps).storageOrder(repository.virtualStorage);
+  const storageOrder = configuredNodes(deps).storages(repository.virtualStorage);
   if (factor > storageOrder.length) {
     throw new AdminRequestError('INVALID_ARGUMENT', `replication_factor: ${factor} exceeds the ${storageOrder.length} storages of virtual storage "${repository.virtualStorage}"`);
   }
@@ -299,7 +300,7 @@ function requireVirtualStorage(deps: AdminServiceDeps, virtualStorage: string): 
 }
 
 function requireConfiguredStorage(deps: AdminServiceDeps, virtualStorage: string, storage: string, field: string): void {
-  const order = configuredNodes(deps).storageOrder(virtualStorage);
+  const order = configuredNodes(deps).storages(virtualStorage);
   if (!order.includes(storage)) {
     throw new AdminRequestError('INVALID_ARGUMENT', `${field}: "${storage}" is not a storage of virtual storage "${virtualStorage}"; storages: ${order.join(', ')}`);
   }
@@ -477,14 +478,14 @@ async function catalogue(store: RepositoryStore, virtualStorage: string, relativ
 /** The authoritative storage first, then configuration order, up to the virtual storage's replication factor (0: all). */
 function placement(deps: AdminServiceDeps, virtualStorage: string, authoritative: string): string[] {
   const nodes = configuredNodes(deps);
-  const order = [authoritative, ...nodes.storageOrder(virtualStorage).filter((s) => s !== authoritative)];
+  const order = [authoritative, ...nodes.storages(virtualStorage).filter((s) => s !== authoritative)];
   const factor = nodes.defaultReplicationFactor(virtualStorage);
   return factor === 0 ? order : order.slice(0, factor);
 }
 
 async function requireReplicaOnDisk(deps: AdminServiceDeps, virtualStorage: string, storage: string, replicaPath: string): Promise<void> {
-  const node = configuredNodes(deps).node(virtualStorage, storage)!;
-  const client = gitalyClient('gitaly.RepositoryService', node.address, node.token === undefined ? {} : { token: node.token });
+  const node = configuredNodes(deps).find(virtualStorage, storage)!;
+  const client = gitalyClient('gitaly.RepositoryService', node.address, node.token === '' ? {} : { token: node.token });
   try {
     const exists = await new Promise<boolean>((resolve, reject) => {
       const method = (client as unknown as Record<string, (...args: unknown[]) => unknown>)['RepositoryExists']!.bind(client);
