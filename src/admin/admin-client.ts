@@ -28,6 +28,8 @@ export interface AdminClientOptions {
   /** The client v2 token secret of the router; absent sends none. */
   readonly token?: string;
   readonly timeoutMs?: number;
+  /** For a router's tls_listen_addr; default plaintext. */
+  readonly credentials?: grpc.ChannelCredentials;
 }
 
 /** A promise client of praefect.admin.ClusterAdmin on one router. */
@@ -39,7 +41,7 @@ export class AdminClient {
     private readonly options: AdminClientOptions = {},
   ) {
     const Service = clusterAdminService();
-    this.client = new Service(address, grpc.credentials.createInsecure());
+    this.client = new Service(address, options.credentials ?? grpc.credentials.createInsecure());
   }
 
   raftStatus(): Promise<RaftStatusResponse> {

@@ -28,8 +28,11 @@ export function authenticateMetadata(metadata: grpc.Metadata, options: ServerAut
     observe({ enforced, status: enforced ? 'ok' : 'would be ok' });
     return null;
   }
-  observe({ enforced, status: failureLabel(check.reason) });
-  return enforced ? unauthenticated(`authentication failed: ${check.reason}: ${check.detail}`) : null;
+  const label = failureLabel(check.reason);
+  observe({ enforced, status: label });
+  if (!enforced) return null;
+  const details = `authentication failed: ${check.reason}: ${check.detail}`;
+  return label === 'denied' ? permissionDenied(details) : unauthenticated(details);
 }
 
 function checkHeaderValues(values: grpc.MetadataValue[], secret: string, nowSec: number): V2TokenCheck {
@@ -45,6 +48,11 @@ function checkHeaderValues(values: grpc.MetadataValue[], secret: string, nowSec:
 // well-formed but wrong or stale one as "denied".
 function failureLabel(reason: Exclude<V2TokenCheck, { ok: true }>['reason']): AuthStatusLabel {
   return reason === 'missing' || reason === 'malformed' ? 'unauthenticated' : 'denied';
+}
+
+/** Upstream's code for a well-formed token that is wrong or stale. */
+export function permissionDenied(details: string): grpc.ServerErrorResponse {
+  return Object.assign(new Error(details), { code: grpc.status.PERMISSION_DENIED, details });
 }
 
 export function unauthenticated(details: string): grpc.ServerErrorResponse {

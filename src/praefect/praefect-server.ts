@@ -3,7 +3,7 @@
 // gRPC front that forwards Gitaly calls. Startup does not wait for
 // PostgreSQL: without it, existing repositories keep working (DESIGN §12).
 import * as grpc from '@grpc/grpc-js';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type pino from 'pino';
 import * as client from 'prom-client';
@@ -53,7 +53,7 @@ export class PraefectServer {
       readonly publisher: HealthPublisher;
       readonly worker: ReplicationWorker;
       readonly reconciler: Reconciler;
-      readonly front: { readonly server: grpc.Server; readonly forwarder: Forwarder; readonly address: string };
+      readonly front: { readonly server: grpc.Server; readonly forwarder: Forwarder; readonly address: string; readonly tlsAddress: string | undefined };
       readonly metrics: MetricsServer | undefined;
       readonly logger: pino.Logger;
     },
@@ -62,6 +62,11 @@ export class PraefectServer {
   /** The client listener's host:port. */
   get address(): string {
     return this.parts.front.address;
+  }
+
+  /** The TLS listener's host:port, when tls_listen_addr is set. */
+  get tlsAddress(): string | undefined {
+    return this.parts.front.tlsAddress;
   }
 
   get metricsAddress(): string | undefined {
@@ -161,11 +166,12 @@ export class PraefectServer {
     server.addService(admin, guardService(admin, adminImplementation({ access, driver, prober, appliedIndex: () => stateMachine.appliedIndex(), nodes, pool, transport }), auth));
     const listen = config.listenAddr ?? '127.0.0.1:2305';
     const port = await bind(server, listen);
-    const front = { server, forwarder, address: `${listen.slice(0, listen.lastIndexOf(':'))}:${port}` };
+    const tlsAddress = await bindTls(server, config);
+    const front = { server, forwarder, address: `${listen.slice(0, listen.lastIndexOf(':'))}:${port}`, tlsAddress };
     worker.start();
     reconciler.start();
     const metricsServer = config.prometheusListenAddr === undefined ? undefined : await startMetricsServer(registry, config.prometheusListenAddr);
-    logger.info({ address: front.address, raft_address: raftAddress, metrics_address: metricsServer?.address, router: routerName }, 'router listening');
+    logger.info({ address: front.address, tls_address: front.tlsAddress, raft_address: raftAddress, metrics_address: metricsServer?.address, router: routerName }, 'router listening');
     return new PraefectServer(routerName, driver, access, prober, pool, registry, {
       stateMachine,
       transport,
@@ -197,10 +203,16 @@ export class PraefectServer {
   }
 }
 
-function bind(server: grpc.Server, address: string): Promise<number> {
-  return new Promise((resolve, reject) =>
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port))),
-  );
+function bind(server: grpc.Server, address: string, credentials = grpc.ServerCredentials.createInsecure()): Promise<number> {
+  return new Promise((resolve, reject) => server.bindAsync(address, credentials, (error, port) => (error ? reject(error) : resolve(port))));
+}
+
+/** tls_listen_addr serves the same services as listen_addr, over TLS with [tls]'s certificate. */
+async function bindTls(server: grpc.Server, config: PraefectConfig): Promise<string | undefined> {
+  if (config.tlsListenAddr === undefined || config.tls === undefined) return undefined;
+  const credentials = grpc.ServerCredentials.createSsl(null, [{ cert_chain: readFileSync(config.tls.certificatePath), private_key: readFileSync(config.tls.keyPath) }], false);
+  const port = await bind(server, config.tlsListenAddr, credentials);
+  return `${config.tlsListenAddr.slice(0, config.tlsListenAddr.lastIndexOf(':'))}:${port}`;
 }
 
 /** Stops taking calls and waits up to graceMs for those in flight, then cuts them off. */

@@ -66,7 +66,7 @@ class ForwardedCall {
 
   private admit(): grpc.StatusObject | undefined {
     const authError = this.ctx.auth === undefined ? null : authenticateMetadata(this.call.metadata, this.ctx.auth);
-    if (authError !== null) return { code: grpc.status.UNAUTHENTICATED, details: authError.details ?? 'unauthenticated', metadata: new grpc.Metadata() };
+    if (authError !== null) return { code: authError.code ?? grpc.status.UNAUTHENTICATED, details: authError.details ?? 'unauthenticated', metadata: new grpc.Metadata() };
     try {
       this.releaseCall = this.ctx.limiter.acquireCall();
       return undefined;

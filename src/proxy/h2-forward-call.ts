@@ -85,7 +85,7 @@ export class H2ForwardedCall {
   private admit(): { code: grpc.status; details: string } | undefined {
     if (this.ctx.auth !== undefined) {
       const error = authenticateMetadata(authorizationOnly(this.headers), this.ctx.auth);
-      if (error !== null) return { code: grpc.status.UNAUTHENTICATED, details: error.details ?? 'unauthenticated' };
+      if (error !== null) return { code: error.code ?? grpc.status.UNAUTHENTICATED, details: error.details ?? 'unauthenticated' };
     }
     try {
       this.releaseCall = this.ctx.limiter.acquireCall();

@@ -15,7 +15,7 @@ import { FirstMessageCollector, frameMessage } from './grpc-framing.js';
 import { deadlineFromHeaders, statusTrailers, trailersOnly } from './grpc-headers.js';
 import { H2ForwardedCall, type H2ForwardContext } from './h2-forward-call.js';
 import { H2SessionPool } from './h2-session-pool.js';
-import { answerServerScoped, answersServerScoped } from './server-scoped.js';
+import { answerServerScoped, answersServerScoped, needsAuthentication } from './server-scoped.js';
 
 export async function startH2ForwardingServer(options: ForwarderOptions, listen = '127.0.0.1:0'): Promise<ForwardingListener> {
   const ctx = forwarderContext(options);
@@ -76,8 +76,8 @@ function answerOverH2(
   deadlineMs: number,
   auth: ServerAuthOptions | undefined,
 ): void {
-  const authError = auth === undefined ? null : authenticateMetadata(grpc.Metadata.fromHttp2Headers(headers), auth);
-  if (authError !== null) return respondStatus(stream, grpc.status.UNAUTHENTICATED, authError.details ?? 'unauthenticated');
+  const authError = auth === undefined || !needsAuthentication(method) ? null : authenticateMetadata(grpc.Metadata.fromHttp2Headers(headers), auth);
+  if (authError !== null) return respondStatus(stream, authError.code ?? grpc.status.UNAUTHENTICATED, authError.details ?? 'unauthenticated');
   if (!answersServerScoped(method)) return respondStatus(stream, grpc.status.UNIMPLEMENTED, `the router does not answer ${method.path}`);
   const collector = new FirstMessageCollector(ctx.limits.maxMessageBytes);
   let request: Uint8Array = new Uint8Array(0);

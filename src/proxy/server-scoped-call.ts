@@ -4,15 +4,15 @@ import * as grpc from '@grpc/grpc-js';
 import { authenticateMetadata, type ServerAuthOptions } from '../auth/index.js';
 import type { MethodInfo } from '../protocol/index.js';
 import { statusOfError } from './error-status.js';
-import { answerServerScoped, answersServerScoped, deadlineMs, type ServerScopedContext } from './server-scoped.js';
+import { answerServerScoped, answersServerScoped, deadlineMs, needsAuthentication, type ServerScopedContext } from './server-scoped.js';
 
 type ServerCall = grpc.ServerDuplexStream<Buffer, Buffer>;
 
 export function serverScopedHandler(ctx: ServerScopedContext, method: MethodInfo, auth: ServerAuthOptions | undefined): (call: ServerCall) => void {
   return (call) => {
     call.on('error', () => undefined);
-    const authError = auth === undefined ? null : authenticateMetadata(call.metadata, auth);
-    if (authError !== null) return fail(call, { code: grpc.status.UNAUTHENTICATED, details: authError.details ?? 'unauthenticated' });
+    const authError = auth === undefined || !needsAuthentication(method) ? null : authenticateMetadata(call.metadata, auth);
+    if (authError !== null) return fail(call, { code: authError.code ?? grpc.status.UNAUTHENTICATED, details: authError.details ?? 'unauthenticated' });
     if (!answersServerScoped(method)) return fail(call, { code: grpc.status.UNIMPLEMENTED, details: `the router does not answer ${method.path}` });
     let asked = false;
     const ask = (request: Buffer): void => {

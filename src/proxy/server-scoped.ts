@@ -35,6 +35,11 @@ const ANSWERERS: Readonly<Record<string, Answerer>> = {
   '/grpc.health.v1.Health/Check': async () => SERVING,
 };
 
+/** Health checks need no token (load balancers and probes carry none), as in Gitaly. */
+export function needsAuthentication(method: MethodInfo): boolean {
+  return method.service !== 'grpc.health.v1.Health';
+}
+
 export function answersServerScoped(method: MethodInfo): boolean {
   return ANSWERERS[method.path] !== undefined;
 }

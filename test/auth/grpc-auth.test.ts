@@ -120,10 +120,10 @@ t.test('a wrong secret and a stale token are denied with a precise reason', asyn
   t.teardown(() => client.close());
 
   const wrong = await callAll(client, v2TokenMetadata('not the secret', 1_700_000_000));
-  t.ok(wrong.every((o) => o.code === grpc.status.UNAUTHENTICATED && /signature mismatch/.test(o.details)));
+  t.ok(wrong.every((o) => o.code === grpc.status.PERMISSION_DENIED && /signature mismatch/.test(o.details)));
   t.ok(wrong.every((o) => !o.details.includes(SECRET)), 'the secret is never echoed');
   const stale = await callAll(client, v2TokenMetadata(SECRET, 1_700_000_000 - 31));
-  t.ok(stale.every((o) => o.code === grpc.status.UNAUTHENTICATED && /expired/.test(o.details)));
+  t.ok(stale.every((o) => o.code === grpc.status.PERMISSION_DENIED && /expired/.test(o.details)));
   t.equal(counter.get(true, 'denied'), 8);
 });
 
