@@ -215,7 +215,7 @@ t.test('a claim swept from a stopped worker comes back and is done by another', 
   // A worker that claimed the job and then died: its claim is never heartbeated.
   const [claim] = await cluster.queue.dequeue({ virtualStorage: VIRTUAL_STORAGE, targets: ['gitaly-2'] });
   t.equal(claim?.id, id);
-  const { worker: w, reports } = worker(t, cluster, { staleAfterMs: 200, sweepIntervalMs: 100 });
+  const { worker: w, reports } = worker(t, cluster, { staleAfterMs: 1_000, sweepIntervalMs: 100, heartbeatIntervalMs: 100 });
   w.start();
   await eventually('the swept job to be done', () => reports.find((r) => r.job.id === id && r.outcome === 'completed'));
   t.equal(cluster.generations(repositoryId)['gitaly-2'], 1);
