@@ -112,6 +112,17 @@ t.test('cluster router', async (t) => {
     t.equal(again, 'ROUTE_ALREADY_EXISTS', 'a second creation through another router is refused');
   });
 
+  t.test('a replication factor assigns that many storages, the primary among them', async (t) => {
+    const twoCopies = new NodeDirectory([{ name: VS, defaultReplicationFactor: 2, nodes: STORAGES.map((storage, i) => ({ storage, address: `127.0.0.1:${9001 + i}`, token: '' })) }]);
+    const { log, routers, queue } = await setup(t, { nodes: twoCopies });
+    await create(routers[0]!, 'two.git');
+    const view = log.stateMachine.view.repository(log.stateMachine.view.repositoryId(VS, 'two.git')!)!;
+    t.equal(view.assigned.length, 2);
+    t.ok(view.assigned.includes(view.primary!), 'the primary is assigned');
+    const jobs = await jobsFor(queue, view.repositoryId, 1);
+    t.same(jobs.map((j) => j.targetStorage), view.assigned.filter((s) => s !== view.primary), 'one job, to the other assigned storage');
+  });
+
   t.test('a failed creation leaves neither a Raft record nor a catalogue row', async (t) => {
     const { store, log, routers } = await setup(t);
     const route = await routers[0]!(request('/gitaly.RepositoryService/CreateRepository', 'failed.git'));
