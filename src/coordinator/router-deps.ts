@@ -40,6 +40,8 @@ export interface ClusterRouterOptions {
   readonly onNodeResult?: NodeResultObserver;
   /** After an election this router proposed moved a repository's primary. */
   readonly onPrimaryChanged?: (change: { virtualStorage: string; relativePath: string; previous: string | null; current: string }) => void;
+  /** Test failpoints (see src/praefect/failpoints.ts): called at named places, e.g. 'before-bump'. */
+  readonly failpoint?: (name: string) => void;
   /** Picks among equal candidates for reads and creation (tests pass a fixed one). Default Math.random. */
   readonly random?: () => number;
   readonly logger?: pino.Logger;

@@ -106,6 +106,7 @@ async function finishWrite(ctx: RouteContext, target: WriteTarget, intentId: str
     }
     return;
   }
+  ctx.options.failpoint?.('before-bump');
   const result = await ctx.propose(
     { type: 'bump-generation', repositoryId: repository.repositoryId, primary, generation, intentId, updatedSecondaries: [] },
     `the write to ${describeRepo(repository)} reached ${primary} but its generation bump`,

@@ -24,6 +24,7 @@ import { HealthPublisher } from './health-publisher.js';
 import { startMetricsServer, type MetricsServer } from './metrics-server.js';
 import { nodeTargets } from './node-lister.js';
 import { logCall } from './call-log.js';
+import { failpointHook, FAILPOINTS_ENV, parseFailpoints } from './failpoints.js';
 import { observedRouter } from './observed-router.js';
 import { RaftClusterAccess } from './raft-cluster-access.js';
 import { createRouterMetrics } from './router-metrics.js';
@@ -76,6 +77,7 @@ export class PraefectServer {
   static async start(options: PraefectServerOptions): Promise<PraefectServer> {
     const { config, logger } = options;
     const routerName = options.routerName ?? `router-${config.raft.nodeId}`;
+    const failpoint = failpointHook(parseFailpoints(process.env[FAILPOINTS_ENV]));
     const peers = new Map(config.raft.peers.map((p) => [p.id, p.address]));
     const raftAddress = peers.get(config.raft.nodeId);
     if (raftAddress === undefined) throw new Error(`raft.peers has no address for raft.node_id ${config.raft.nodeId}`);
@@ -134,7 +136,9 @@ export class PraefectServer {
       logger,
       registry,
     });
-    const reconciler = new Reconciler({ access, queue, config: config.reconciliation, logger });
+    // An intent is settled once its router has been inactive for an activity window: a router that
+    // comes back and bumps after that is harmless (the bump lands on top of the settled generation).
+    const reconciler = new Reconciler({ access, queue, config: config.reconciliation, logger, staleIntentAgeMs: stateMachine.view.settings().activityWindowMs });
     const clusterRouter = createClusterRouter({
       access,
       nodes,
@@ -146,6 +150,7 @@ export class PraefectServer {
         if (NODE_ERROR_CODES.has(code)) prober.recordError(node, kind);
       },
       onPrimaryChanged: (change) => metrics.electionChanged(change.virtualStorage),
+      ...optionalFailpoint(failpoint),
       logger,
     });
     const router = observedRouter(clusterRouter, (record) => {
@@ -227,4 +232,8 @@ function shutdown(server: grpc.Server, graceMs: number): Promise<void> {
       resolve();
     });
   });
+}
+
+function optionalFailpoint(hook: ((name: string) => void) | undefined): { failpoint?: (name: string) => void } {
+  return hook === undefined ? {} : { failpoint: hook };
 }
