@@ -63,13 +63,24 @@ t.test('operating a running cluster', async (t) => {
   });
 
   t.test('repository commands', async (t) => {
+    // The secondaries would get their copies by replication within moments: with their nodes
+    // down they stay outdated (and unhealthy) while the commands look at them.
+    const down = [cluster.storage('gitaly-2'), cluster.storage('gitaly-3')];
+    await Promise.all(down.map((s) => s.process.kill()));
+    t.teardown(async () => {
+      for (const s of down) if (!s.process.running) await s.process.start();
+    });
+    await waitFor('gitaly-2 and gitaly-3 unhealthy by quorum', async () => {
+      const state = await admins[0]!.clusterState(true);
+      return down.every((d) => state.storages.find((s) => s.storage === d.name)?.healthy === false) ? true : undefined;
+    });
     const created = await cli('create-repository', '--relative-path', 'ops/outdated.git');
     ok(t, created, 'create-repository');
     const meta = await admins[0]!.repositoryMetadata({ virtual_storage: 'default', relative_path: 'ops/outdated.git', fresh: true });
     const primary = meta.primary;
-    const others = ['gitaly-1', 'gitaly-2', 'gitaly-3'].filter((s) => s !== primary);
+    t.equal(primary, 'gitaly-1', 'the only healthy storage is the primary');
+    const others = ['gitaly-2', 'gitaly-3'];
 
-    // The secondaries get their copies by replication; until then they are outdated.
     const [dataloss, full, upstreamSpelling, metadata] = await Promise.all([
       cli('dataloss', '--partially-unavailable'),
       cli('dataloss'),
@@ -79,7 +90,7 @@ t.test('operating a running cluster', async (t) => {
     ok(t, dataloss, 'dataloss');
     t.match(dataloss.stdout, 'Virtual storage: default\n  Repositories:\n');
     t.match(dataloss.stdout, `    ops/outdated.git:\n      Primary: ${primary}\n      In-Sync Storages:\n        ${primary}, assigned host\n      Outdated Storages:\n`);
-    for (const s of others) t.match(dataloss.stdout, `        ${s} is behind by 1 change or less, assigned host\n`, `${s} is listed as outdated`);
+    for (const s of others) t.match(dataloss.stdout, `        ${s} is behind by 1 change or less, assigned host, unhealthy\n`, `${s} is listed as outdated`);
     ok(t, full, 'dataloss without --partially-unavailable');
     t.equal(full.stdout, 'Virtual storage: default\n  All repositories are available!\n', 'a writable repository with a valid primary is not data loss');
 
@@ -117,6 +128,11 @@ t.test('operating a running cluster', async (t) => {
     t.match(tooMany.stderr, /INVALID_ARGUMENT: replication_factor: 4 exceeds the 3 storages/);
     t.equal(missing.code, 1);
     t.match(missing.stderr, /NOT_FOUND: relative_path: repository not found: default\/ops\/missing\.git/);
+    await Promise.all(down.map((s) => s.process.start()));
+    await waitFor('gitaly-2 and gitaly-3 healthy again', async () => {
+      const state = await admins[0]!.clusterState(true);
+      return down.every((d) => state.storages.find((s) => s.storage === d.name)?.healthy === true) ? true : undefined;
+    });
   });
 
   t.test('track-repository adds a repository found on a storage node', async (t) => {
