@@ -2,7 +2,8 @@ import type { ClusterState } from './cluster-state.js';
 import type { RecordWriteIntentResult, ResolveWriteIntentResult } from './command-results.js';
 import type { RecordWriteIntentCommand, ResolveWriteIntentCommand } from './commands.js';
 import { conflict } from './generation-conflict.js';
-import { generationOf, latestGeneration, raiseGeneration } from './replica-set.js';
+import { consensusHealth } from './health.js';
+import { generationOf, latestGeneration, raiseGeneration, replicas } from './replica-set.js';
 import { NO_STORAGE } from './repository-record.js';
 import { addIntent, findIntent, MAX_INTENTS_PER_REPOSITORY, removeIntent } from './write-intents.js';
 
@@ -29,13 +30,20 @@ export function applyRecordWriteIntent(state: ClusterState, command: RecordWrite
 }
 
 /**
- * Settles an intent whose bump never came (its router died) or was refused.
- * The written storage may hold a write no generation accounts for. If it is
- * already behind the latest generation, replication will overwrite it and
- * nothing else is needed. Otherwise it looks up to date, so one copy is made
- * the only latest: the current primary if it is on the latest generation,
- * else the written storage. Every other replica becomes outdated and is
- * re-synced from it, so replicas never differ silently at one generation.
+ * Settles an intent whose bump never came (its router died, or the call
+ * failed) or was refused. The written storage may hold a write no generation
+ * accounts for. If it is already behind the latest generation, replication
+ * will overwrite it and nothing else is needed. Otherwise it looks up to
+ * date, so it must stop looking alike to copies that may differ:
+ * - written storage unhealthy (typically the node died with the call) and
+ *   another replica on the latest generation healthy: that one (the primary
+ *   if it is one) becomes the only latest instead, so failover stays
+ *   possible; the written storage, whose write was never acknowledged, is
+ *   re-synced when it returns. Only one copy moves up because others may have
+ *   taken part of the write too (reference transactions).
+ * - otherwise: one copy is made the only latest, the current primary if it
+ *   is on the latest generation, else the written storage; every other
+ *   replica is re-synced from it.
  */
 export function applyResolveWriteIntent(state: ClusterState, command: ResolveWriteIntentCommand): ResolveWriteIntentResult {
   const record = state.repository(command.repositoryId);
@@ -45,6 +53,15 @@ export function applyResolveWriteIntent(state: ClusterState, command: ResolveWri
   state.touch(record.id);
   const latest = latestGeneration(record.replicas);
   if (generationOf(record.replicas, intent.storage) < latest) return { status: 'ok', authoritative: null, generation: null };
+  const health = consensusHealth(state);
+  if (!health.isHealthy(record.virtualStorage, intent.storage)) {
+    const candidates = replicas(record.replicas).filter((r) => r.storage !== intent.storage && r.generation === latest && health.isHealthy(record.virtualStorage, r.storage));
+    const chosen = candidates.find((r) => r.storage === record.primary) ?? candidates[0];
+    if (chosen !== undefined) {
+      raiseGeneration(record.replicas, chosen.storage, latest + 1);
+      return { status: 'ok', authoritative: state.storages.name(chosen.storage), generation: latest + 1 };
+    }
+  }
   const primaryIsLatest = record.primary !== NO_STORAGE && generationOf(record.replicas, record.primary) === latest;
   const authoritative = primaryIsLatest ? record.primary : intent.storage;
   raiseGeneration(record.replicas, authoritative, latest + 1);

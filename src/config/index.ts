@@ -24,3 +24,4 @@ export type {
   LogLevel,
   SslMode,
 } from './praefect-config.js';
+export { NodeDirectory, type NodeAddress } from './node-directory.js';

@@ -4,7 +4,7 @@ import { RoutingError, type RepositoryRef, type Route, type RouteRequest, type R
 import { createRoute } from './create-route.js';
 import { readRoute } from './read-route.js';
 import { removeRoute } from './remove-route.js';
-import { RouteContext } from './route-context.js';
+import { RouteContext, routeTarget } from './route-context.js';
 import type { ClusterRouterOptions } from './router-deps.js';
 import { maintenanceRoute, mutatorRoute } from './write-route.js';
 
@@ -65,5 +65,5 @@ function storageRoute(ctx: RouteContext, request: RouteRequest): Route {
   const usable = ctx.options.nodes.nodes(virtualStorage).filter((n) => ctx.view.isHealthy(virtualStorage, n.storage) && ctx.reachable(virtualStorage, n.storage));
   const node = ctx.pick(usable);
   if (node === undefined) throw new RoutingError('ROUTE_UNAVAILABLE', `no storage of virtual storage "${virtualStorage}" is healthy and reachable`);
-  return { target: { address: node.address, ...(node.token === undefined ? {} : { token: node.token }) }, storageRewrite: node.storage };
+  return { target: routeTarget(node), storageRewrite: node.storage };
 }

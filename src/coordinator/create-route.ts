@@ -41,7 +41,7 @@ export async function createRoute(ctx: RouteContext, ref: RepositoryRef): Promis
 
 /** A random healthy, reachable primary; then assignments up to the replication factor (0: every node). */
 function place(ctx: RouteContext, virtualStorage: string): Placement {
-  const order = ctx.options.nodes.storageOrder(virtualStorage);
+  const order = ctx.options.nodes.storages(virtualStorage);
   const usable = order.filter((s) => ctx.view.isHealthy(virtualStorage, s) && ctx.reachable(virtualStorage, s));
   const primary = ctx.pick(usable);
   if (primary === undefined) throw new RoutingError('ROUTE_UNAVAILABLE', `no storage of virtual storage "${virtualStorage}" is healthy and reachable; cannot create a repository`);

@@ -3,7 +3,6 @@
 // with a write intent and a generation bump, creation through PostgreSQL and
 // Raft, removal through Raft.
 export { createClusterRouter, CREATING_METHODS, REMOVING_METHODS } from './cluster-router.js';
-export { NodeDirectory, type StorageNode } from './node-directory.js';
 export type { ClusterRouterOptions, JobSink, NodeResultObserver, Reachability, RepositoryCatalogue } from './router-deps.js';
 export { deleteReplicaJob, updateJob } from './replication-jobs.js';
 export { PostgresCatalogue } from './postgres-catalogue.js';

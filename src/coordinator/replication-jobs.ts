@@ -30,7 +30,7 @@ export function deleteReplicaJob(repository: RepositoryView, target: string): Re
 
 /** The storages that should hold a replica: the assigned ones, else every configured node. */
 export function expectedStorages(ctx: RouteContext, repository: RepositoryView): string[] {
-  return repository.assigned.length > 0 ? [...repository.assigned] : ctx.options.nodes.storageOrder(repository.virtualStorage);
+  return repository.assigned.length > 0 ? [...repository.assigned] : ctx.options.nodes.storages(repository.virtualStorage);
 }
 
 export function enqueueAll(ctx: RouteContext, jobs: readonly ReplicationJob[]): void {

@@ -4,7 +4,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
 import type { CommandBody, RepositoryView, ResultByType } from '../cluster/index.js';
 import { RoutingError, type RepositoryRef, type Route } from '../proxy/index.js';
-import type { StorageNode } from './node-directory.js';
+import type { NodeAddress } from '../config/index.js';
 import type { ClusterRouterOptions } from './router-deps.js';
 
 export class RouteContext {
@@ -51,8 +51,8 @@ export class RouteContext {
     return view;
   }
 
-  node(virtualStorage: string, storage: string): StorageNode {
-    const node = this.options.nodes.node(virtualStorage, storage);
+  node(virtualStorage: string, storage: string): NodeAddress {
+    const node = this.options.nodes.find(virtualStorage, storage);
     if (node === undefined) throw new RoutingError('ROUTE_UNAVAILABLE', `storage "${storage}" of virtual storage "${virtualStorage}" is not configured on this router`);
     return node;
   }
@@ -65,7 +65,7 @@ export class RouteContext {
   routeTo(repository: RepositoryView, storage: string, extra: Partial<Route> = {}): Route {
     const node = this.node(repository.virtualStorage, storage);
     return {
-      target: { address: node.address, ...(node.token === undefined ? {} : { token: node.token }) },
+      target: routeTarget(node),
       rewrite: { storageName: node.storage, relativePath: repository.replicaPath },
       ...extra,
     };
@@ -99,4 +99,8 @@ export function describe(error: unknown): string {
 
 export function primaryOnly(metadata: grpc.Metadata): boolean {
   return metadata.get('gitaly-route-repository-accessor-policy').some((v) => v.toString() === 'primary-only');
+}
+
+export function routeTarget(node: NodeAddress): { address: string; token?: string } {
+  return { address: node.address, ...(node.token === '' ? {} : { token: node.token }) };
 }

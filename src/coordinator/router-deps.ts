@@ -4,7 +4,7 @@
 import type pino from 'pino';
 import type { ClusterAccess } from '../cluster/index.js';
 import type { ReplicationJob } from '../db/index.js';
-import type { NodeDirectory } from './node-directory.js';
+import type { NodeDirectory } from '../config/index.js';
 
 /** The PostgreSQL side of creation and deletion (DESIGN §6). */
 export interface RepositoryCatalogue {

@@ -23,7 +23,7 @@ export async function writeTarget(ctx: RouteContext, repositoryId: number): Prom
   for (let attempt = 1; ; attempt++) {
     const repository = ctx.view.repository(repositoryId);
     if (repository === undefined) throw new RoutingError('ROUTE_NOT_FOUND', `repository ${repositoryId} was deleted`);
-    const route = ctx.view.writeRoute(repositoryId, ctx.options.nodes.storageOrder(repository.virtualStorage));
+    const route = ctx.view.writeRoute(repositoryId, ctx.options.nodes.storages(repository.virtualStorage));
     if (route === undefined) throw new RoutingError('ROUTE_NOT_FOUND', `repository ${repositoryId} was deleted`);
     if (route.kind === 'primary') return checkedPrimary(ctx, repository, route.primary, route.generation);
     refuseUnwritable(repository, route);
@@ -50,7 +50,7 @@ async function elect(ctx: RouteContext, repository: RepositoryView, expectedPrim
       type: 'elect-primary',
       repositoryId: repository.repositoryId,
       expectedPrimary,
-      storageOrder: ctx.options.nodes.storageOrder(repository.virtualStorage),
+      storageOrder: ctx.options.nodes.storages(repository.virtualStorage),
     },
     `electing a primary for ${describeRepo(repository)}`,
   );
@@ -99,7 +99,11 @@ async function finishWrite(ctx: RouteContext, target: WriteTarget, intentId: str
   ctx.observe(repository, primary, 'write', status);
   if (status.code !== grpc.status.OK) {
     // The node may have written part of it: settling the intent makes one copy authoritative.
-    if (intentId !== null) ctx.background('settling the write intent of a failed call', () => resolveIntent(ctx, repository, intentId));
+    // An unreachable node is left to the reconciler: once health by quorum has marked it
+    // down, settling moves the other replicas up instead of making the dead one the only copy.
+    if (intentId !== null && status.code !== grpc.status.UNAVAILABLE) {
+      ctx.background('settling the write intent of a failed call', () => resolveIntent(ctx, repository, intentId));
+    }
     return;
   }
   const result = await ctx.propose(

@@ -8,9 +8,10 @@ import path from 'node:path';
 import type pino from 'pino';
 import * as client from 'prom-client';
 import { LevelClusterStateMachine } from '../cluster/index.js';
-import type { PraefectConfig } from '../config/index.js';
-import { createClusterRouter, NodeDirectory, PostgresCatalogue } from '../coordinator/index.js';
+import { NodeDirectory, type PraefectConfig } from '../config/index.js';
+import { createClusterRouter, PostgresCatalogue } from '../coordinator/index.js';
 import { ReplicationQueue, RepositoryStore, type DatabasePool } from '../db/index.js';
+import { Reconciler, ReplicationWorker, replicationQueueOptions } from '../replication/index.js';
 import { healthProberFromConfig, nodeLatencyObserver, type HealthProber } from '../health/index.js';
 import { createForwarder, type Forwarder } from '../proxy/index.js';
 import { clusterAdminService } from '../admin/index.js';
@@ -50,6 +51,8 @@ export class PraefectServer {
       readonly transport: GrpcTransport;
       readonly raftServer: grpc.Server;
       readonly publisher: HealthPublisher;
+      readonly worker: ReplicationWorker;
+      readonly reconciler: Reconciler;
       readonly front: { readonly server: grpc.Server; readonly forwarder: Forwarder; readonly address: string };
       readonly metrics: MetricsServer | undefined;
       readonly logger: pino.Logger;
@@ -115,12 +118,24 @@ export class PraefectServer {
 
     const pool = openPool(config.database);
     const nodes = new NodeDirectory(config.virtualStorages);
+    const queue = new ReplicationQueue(pool, replicationQueueOptions(config.replication));
+    const reachable = (virtualStorage: string, storage: string): boolean => prober.isHealthy({ virtualStorage, storage });
+    const worker = new ReplicationWorker({
+      access,
+      queue,
+      directory: nodes,
+      config: config.replication,
+      reachable,
+      logger,
+      registry,
+    });
+    const reconciler = new Reconciler({ access, queue, config: config.reconciliation, logger });
     const clusterRouter = createClusterRouter({
       access,
       nodes,
-      reachable: (virtualStorage, storage) => prober.isHealthy({ virtualStorage, storage }),
+      reachable,
       catalogue: new PostgresCatalogue(new RepositoryStore(pool)),
-      jobs: new ReplicationQueue(pool),
+      jobs: queue,
       freshReads: config.routing.freshReads,
       onNodeResult: (node, kind, code) => {
         if (NODE_ERROR_CODES.has(code)) prober.recordError(node, kind);
@@ -147,6 +162,8 @@ export class PraefectServer {
     const listen = config.listenAddr ?? '127.0.0.1:2305';
     const port = await bind(server, listen);
     const front = { server, forwarder, address: `${listen.slice(0, listen.lastIndexOf(':'))}:${port}` };
+    worker.start();
+    reconciler.start();
     const metricsServer = config.prometheusListenAddr === undefined ? undefined : await startMetricsServer(registry, config.prometheusListenAddr);
     logger.info({ address: front.address, raft_address: raftAddress, metrics_address: metricsServer?.address, router: routerName }, 'router listening');
     return new PraefectServer(routerName, driver, access, prober, pool, registry, {
@@ -154,6 +171,8 @@ export class PraefectServer {
       transport,
       raftServer,
       publisher,
+      worker,
+      reconciler,
       front,
       metrics: metricsServer,
       logger,
@@ -162,9 +181,11 @@ export class PraefectServer {
 
   /** Stops taking calls, lets those in flight finish (up to graceMs), then stops Raft and closes the stores. */
   async stop(graceMs = 5_000): Promise<void> {
-    const { front, publisher, metrics, transport, raftServer, stateMachine } = this.parts;
+    const { front, publisher, worker, reconciler, metrics, transport, raftServer, stateMachine } = this.parts;
     await shutdown(front.server, graceMs);
     front.forwarder.close();
+    reconciler.stop();
+    await worker.stop();
     publisher.stop();
     this.prober.stop();
     await metrics?.close();

@@ -49,7 +49,7 @@ t.test('a stale intent shows after its age, and resolving it makes the primary a
   t.strictSame(resolve(h, 'w1'), { status: 'not-found', repositoryId: 1, intentId: 'w1' });
 });
 
-t.test('after a failover, resolving makes the new primary authoritative so the old one is re-synced', async (t) => {
+t.test('after a failover away from a dead primary, resolving makes the new primary the only latest so the old one is re-synced', async (t) => {
   const h = setup();
   record(h, 'w1');
   h.report(ROUTERS, ORDER, ['g1']);
@@ -59,6 +59,24 @@ t.test('after a failover, resolving makes the new primary authoritative so the o
   t.equal(h.view.repository(1)!.writeIntents.length, 1, 'a refused bump keeps its intent');
   t.strictSame(resolve(h, 'w1'), { status: 'ok', authoritative: 'g2', generation: 1 });
   t.strictSame(h.generations(1), { g1: 0, g2: 1, g3: 0 }, 'g1 no longer looks up to date with a write nobody acknowledged');
+});
+
+t.test('a dead primary whose write failed: a healthy up-to-date secondary becomes the only latest, so failover stays possible', async (t) => {
+  const h = setup();
+  record(h, 'w1');
+  h.report(ROUTERS, ORDER, ['g1']);
+  t.strictSame(resolve(h, 'w1'), { status: 'ok', authoritative: 'g2', generation: 1 });
+  t.strictSame(h.generations(1), { g1: 0, g2: 1, g3: 0 });
+  t.match(h.run('r1', { type: 'elect-primary', repositoryId: 1, expectedPrimary: 'g1', storageOrder: ORDER }), { status: 'ok', primary: 'g2' });
+});
+
+t.test('a dead written storage that is the only up-to-date replica stays the only one', async (t) => {
+  const h = setup();
+  h.run('r1', { type: 'accept-dataloss', repositoryId: 1, storage: 'g1' });
+  t.strictSame(record(h, 'w1', 'g1', 1), { status: 'ok' });
+  h.report(ROUTERS, ORDER, ['g1']);
+  t.strictSame(resolve(h, 'w1'), { status: 'ok', authoritative: 'g1', generation: 2 });
+  t.strictSame(h.generations(1), { g1: 2, g2: 0, g3: 0 }, 'it holds every acknowledged write: it stays the only latest');
 });
 
 t.test('an intent on a storage already outdated needs nothing more', async (t) => {

@@ -31,7 +31,7 @@ t.test('a minimal file gets every default', async (t) => {
     retryBackoffBaseMs: 1_000,
     retryBackoffMaxMs: 300_000,
   });
-  t.same(config.reconciliation, { schedulingIntervalMs: 300_000, histogramBuckets: DEFAULTS.reconciliation.histogramBuckets });
+  t.same(config.reconciliation, { schedulingIntervalMs: 10_000, histogramBuckets: DEFAULTS.reconciliation.histogramBuckets });
   t.same(config.database, {
     host: '127.0.0.1',
     port: 5432,

@@ -3,7 +3,8 @@
 import * as grpc from '@grpc/grpc-js';
 import t, { type Test } from 'tap';
 import { MemoryClusterLog, type ClusterAccess } from '../../src/cluster/index.js';
-import { createClusterRouter, NodeDirectory, PostgresCatalogue, type ClusterRouterOptions } from '../../src/coordinator/index.js';
+import { NodeDirectory } from '../../src/config/index.js';
+import { createClusterRouter, PostgresCatalogue, type ClusterRouterOptions } from '../../src/coordinator/index.js';
 import { ReplicationQueue, RepositoryStore, type ReplicationJob } from '../../src/db/index.js';
 import { gitalyProtocol } from '../../src/protocol/index.js';
 import { RoutingError, type Route, type RouteRequest, type Router } from '../../src/proxy/index.js';

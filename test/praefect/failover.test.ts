@@ -1,0 +1,130 @@
+// DESIGN §8, §9, §12 with real processes: replication brings secondaries up
+// to date, a dead primary is replaced within a few probe intervals, a dead
+// secondary catches up when it returns, and reads never see an outdated
+// replica.
+import * as grpc from '@grpc/grpc-js';
+import t from 'tap';
+import type { RepositoryMetadataResponse } from '../../src/admin/index.js';
+import { Rpc } from '../gitaly/fixtures/rpc.js';
+import { branchCommit, commitFile, repo, startCluster, waitFor, type TestCluster } from './fixtures/cluster.js';
+
+const MONITOR_INTERVAL_MS = 250;
+
+function upToDate(meta: RepositoryMetadataResponse): boolean {
+  return meta.replicas.length === 3 && meta.replicas.every((r) => r.generation === meta.generation);
+}
+
+async function metadata(tc: TestCluster, relativePath: string): Promise<RepositoryMetadataResponse> {
+  return tc.admins[0]!.repositoryMetadata({ virtual_storage: 'default', relative_path: relativePath, fresh: true });
+}
+
+async function waitReplicated(tc: TestCluster, relativePath: string): Promise<RepositoryMetadataResponse> {
+  return waitFor(`every replica of ${relativePath} on the latest generation`, async () => {
+    const meta = await metadata(tc, relativePath);
+    return upToDate(meta) ? meta : undefined;
+  });
+}
+
+/** Each replica's checksum, asked of its storage node directly. */
+async function checksums(tc: TestCluster, meta: RepositoryMetadataResponse): Promise<Record<string, string>> {
+  const result: Record<string, string> = {};
+  for (const storage of tc.cluster.storages) {
+    const rpc = new Rpc(storage.address, tc.cluster.layout.token);
+    try {
+      const answer = await rpc.unary<{ checksum: string }>('/gitaly.RepositoryService/CalculateChecksum', { repository: { storage_name: storage.name, relative_path: meta.replica_path } });
+      result[storage.name] = answer.checksum;
+    } finally {
+      rpc.close();
+    }
+  }
+  return result;
+}
+
+t.test('replication and failover', async (t) => {
+  const tc = await startCluster(t, { monitorIntervalMs: MONITOR_INTERVAL_MS });
+  const [a, b, c] = tc.rpcs as [Rpc, Rpc, Rpc];
+
+  t.test('a new repository and its writes reach every replica, with equal checksums', async (t) => {
+    await a.unary('/gitaly.RepositoryService/CreateRepository', { repository: repo('replicated.git') });
+    await commitFile(b, 'replicated.git', 'main', 'a.txt', 'a\n');
+    const meta = await waitReplicated(tc, 'replicated.git');
+    t.equal(meta.generation, 1);
+    const sums = Object.values(await checksums(tc, meta));
+    t.equal(new Set(sums).size, 1, `one checksum on all three replicas: ${sums.join(' ')}`);
+    t.not(sums[0], '0'.repeat(40));
+  });
+
+  t.test('reads right after writes never see an outdated replica', async (t) => {
+    await a.unary('/gitaly.RepositoryService/CreateRepository', { repository: repo('fresh-reads.git') });
+    const routers = [a, b, c];
+    let stale = 0;
+    for (let i = 0; i < 30; i++) {
+      const commit = await commitFile(routers[i % 3]!, 'fresh-reads.git', 'main', `f${i}.txt`, `${i}\n`);
+      if ((await branchCommit(routers[(i + 1) % 3]!, 'fresh-reads.git', 'main')) !== commit) stale++;
+    }
+    t.equal(stale, 0, 'every read through another router saw the write acknowledged just before');
+  });
+
+  t.test('a secondary down: writes succeed and queue; back up, it catches up with the same checksum', async (t) => {
+    await a.unary('/gitaly.RepositoryService/CreateRepository', { repository: repo('secondary.git') });
+    await commitFile(a, 'secondary.git', 'main', 'one.txt', '1\n');
+    const before = await waitReplicated(tc, 'secondary.git');
+    const secondary = tc.cluster.storage(before.replicas.find((r) => r.storage !== before.primary)!.storage);
+    await secondary.process.kill();
+    const commit = await commitFile(b, 'secondary.git', 'main', 'two.txt', '2\n');
+    t.equal(await branchCommit(c, 'secondary.git', 'main'), commit, 'reads go to the remaining up-to-date replicas');
+    const during = await metadata(tc, 'secondary.git');
+    t.ok((during.replicas.find((r) => r.storage === secondary.name)?.generation ?? -1) < during.generation, 'the dead secondary is outdated');
+    await secondary.process.start();
+    const after = await waitReplicated(tc, 'secondary.git');
+    const sums = await checksums(tc, after);
+    t.equal(new Set(Object.values(sums)).size, 1, `checksums match after catch-up: ${JSON.stringify(sums)}`);
+  });
+
+  t.test('the primary storage node SIGKILLed: writes resume on a new primary within a few probe intervals', async (t) => {
+    await a.unary('/gitaly.RepositoryService/CreateRepository', { repository: repo('failover.git') });
+    await commitFile(a, 'failover.git', 'main', 'one.txt', '1\n');
+    const before = await waitReplicated(tc, 'failover.git');
+    const primary = tc.cluster.storage(before.primary);
+    const killedAt = Date.now();
+    await primary.process.kill();
+    const commit = await waitFor('a write accepted after the primary died', () => commitFile(b, 'failover.git', 'main', 'two.txt', '2\n'), 30_000, 20);
+    const failoverMs = Date.now() - killedAt;
+    t.comment(`failover: first acknowledged write ${failoverMs} ms after SIGKILL (monitor interval ${MONITOR_INTERVAL_MS} ms)`);
+    const after = await metadata(tc, 'failover.git');
+    t.not(after.primary, primary.name, `a new primary was elected: ${after.primary}`);
+    t.equal(await branchCommit(c, 'failover.git', 'main'), commit);
+    // Three failed probes flip a node; then one Raft round each for the view, the election and the write.
+    t.ok(failoverMs < 3 * MONITOR_INTERVAL_MS + 5_000, `failover within 3 probe intervals plus Raft rounds (took ${failoverMs} ms)`);
+    await primary.process.start();
+    await waitReplicated(tc, 'failover.git');
+    t.pass('the old primary caught up as a secondary');
+  });
+
+  t.test('all secondaries down, then the primary: writes on the primary alone, then a clear refusal, never an outdated replica', async (t) => {
+    await a.unary('/gitaly.RepositoryService/CreateRepository', { repository: repo('majority-down.git') });
+    await commitFile(a, 'majority-down.git', 'main', 'one.txt', '1\n');
+    const meta = await waitReplicated(tc, 'majority-down.git');
+    const primary = tc.cluster.storage(meta.primary);
+    const secondaries = meta.replicas.filter((r) => r.storage !== meta.primary).map((r) => tc.cluster.storage(r.storage));
+    await Promise.all(secondaries.map((s) => s.process.kill()));
+    const commit = await commitFile(b, 'majority-down.git', 'main', 'two.txt', '2\n');
+    t.ok(commit, 'with every secondary down, writes succeed on the primary alone');
+    await primary.process.kill();
+    await Promise.all(secondaries.map((s) => s.process.start()));
+    await waitFor('the secondaries healthy again and the primary unhealthy', async () => {
+      const state = await tc.admins[2]!.clusterState(true);
+      const healthy = (name: string) => state.storages.find((s) => s.storage === name)?.healthy;
+      return secondaries.every((s) => healthy(s.name) === true) && healthy(primary.name) === false ? true : undefined;
+    });
+    const refused = await commitFile(c, 'majority-down.git', 'main', 'three.txt', '3\n').then(() => undefined, (e: grpc.ServiceError) => e);
+    t.equal(refused?.code, grpc.status.UNAVAILABLE, `the only up-to-date replica is down: ${refused?.details}`);
+    t.match(refused?.details, /latest generation/, 'the error says why');
+    const read = await branchCommit(c, 'majority-down.git', 'main').then(() => undefined, (e: grpc.ServiceError) => e);
+    t.equal(read?.code, grpc.status.UNAVAILABLE, 'reads are not served from outdated replicas either');
+    await primary.process.start();
+    const after = await waitReplicated(tc, 'majority-down.git');
+    t.equal(after.primary, primary.name, 'the primary that holds the latest write stays primary');
+    t.equal(await branchCommit(a, 'majority-down.git', 'main'), commit, 'no acknowledged write was lost');
+  });
+});
