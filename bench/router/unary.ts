@@ -43,7 +43,7 @@ const USAGE = `usage: node dist/bench/router/unary.js [options]
   --ways LIST            of ${ALL_WAYS.join(',')} (default: all; direct is always added)
   --storages N           storage nodes of the cluster (default 1)
   --monitor-interval-ms  the cluster routers' health probe interval (default 1000)
-  --cpu-prof DIR         V8 CPU profiles of the node and the bench's own proxies
+  --cpu-prof DIR         V8 CPU profiles of the bench's own proxies (and of its own node, when no cluster way runs)
   --keep                 keep the cluster's folder (logs) after the run
   --help                 this text
 `;
