@@ -140,6 +140,7 @@ interface Results {
 
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
+  if ((globalThis as { gc?: unknown }).gc === undefined) progress('warning: run with node --expose-gc, or the builder RSS includes uncollected garbage');
   const root = await mkdtemp(path.join(os.tmpdir(), 'bench-router-scale-'));
   const restartDir = path.join(root, 'router-restart', 'raft');
   const fromSnapshotDir = path.join(root, 'router-from-snapshot', 'raft');

@@ -285,7 +285,13 @@ async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-router-'));
   const profFlags = (name: string): string[] => (options.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.join(options.cpuProfDir, name)}`]);
-  const target = options.ways.some(isClusterWay) ? await startClusterTarget(options) : await startOwnNode(dir, profFlags('node'));
+  let target: Target;
+  try {
+    target = options.ways.some(isClusterWay) ? await startClusterTarget(options) : await startOwnNode(dir, profFlags('node'));
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
   const proxies = new Map<ProxyMode, Awaited<ReturnType<typeof startProxy>>>();
   const samples: Sample[] = [];
   const notes: string[] = [];
