@@ -76,14 +76,13 @@ export class LocalCluster {
       await migrateDatabase(database);
       const storages = layout.storages.map((_, i) => storageMember(layout, i, logs, options));
       for (const s of storages) progress(`starting storage node ${s.name} on ${s.address}`);
-      await Promise.all(storages.map((s) => s.process.start().then(() => started.push(s.process))));
+      await startAll(storages.map((s) => s.process), started);
       const routers = layout.routers.map((_, i) => routerMember(layout, i, logs, database, options));
       for (const r of routers) progress(`starting router ${r.name} on ${r.address}`);
-      await Promise.all(routers.map((r) => r.process.start().then(() => started.push(r.process))));
+      await startAll(routers.map((r) => r.process), started);
       const gateway = gatewayMember(layout, routers, logs, options);
       progress(`starting the git HTTP gateway on ${gateway.address}`);
-      await gateway.process.start();
-      started.push(gateway.process);
+      await startAll([gateway.process], started);
       return new LocalCluster(layout, database, storages, routers, gateway);
     } catch (error) {
       await Promise.all(started.map((p) => p.stop()));
@@ -111,6 +110,20 @@ export class LocalCluster {
     await Promise.all(this.storages.map((s) => s.process.stop()));
     await this.database.stop();
   }
+}
+
+/**
+ * Starts processes side by side and waits for every one to settle, so a
+ * failure never leaves a sibling still starting (and then orphaned); those
+ * that started are recorded for the caller to stop.
+ */
+async function startAll(processes: readonly ManagedProcess[], started: ManagedProcess[]): Promise<void> {
+  const outcomes = await Promise.allSettled(processes.map((p) => p.start()));
+  processes.forEach((p, i) => {
+    if (outcomes[i]?.status === 'fulfilled') started.push(p);
+  });
+  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
 }
 
 async function migrateDatabase(database: EmbeddedDatabase): Promise<void> {

@@ -4,7 +4,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 
 export interface ProcessSpec {
@@ -46,30 +45,43 @@ export class ManagedProcess {
     const env: NodeJS.ProcessEnv = { ...process.env, ...this.spec.env };
     // Test runners load hooks through NODE_OPTIONS that break compiled ESM children.
     delete env['NODE_OPTIONS'];
-    const child = spawn(process.execPath, moduleArgs(this.spec), { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, moduleArgs(this.spec), { env, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child = child;
     this.exited = once(child, 'exit');
     child.stderr?.pipe(this.log, { end: false });
     return this.waitReady(child);
   }
 
+  /**
+   * Scans stdout for the ready line, then stops looking: from then on stdout
+   * goes to the log file untouched (a router logs a line per call, and
+   * parsing them would cost the parent CPU on the same machine).
+   */
   private waitReady(child: ChildProcess): Promise<Record<string, unknown>> {
     const { name, readyMessage, readyTimeoutMs } = this.spec;
+    child.stdout!.pipe(this.log!, { end: false });
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new ProcessStartError(`${name} did not log "${readyMessage}" within ${readyTimeoutMs} ms; see ${this.spec.logFile}`)), readyTimeoutMs);
-      const lines = createInterface({ input: child.stdout! });
-      lines.on('line', (line) => {
-        this.log?.write(`${line}\n`);
-        const entry = parseJson(line);
-        if (entry?.['msg'] === readyMessage) {
-          clearTimeout(timer);
-          resolve(entry);
+      let pending = '';
+      const onData = (chunk: Buffer): void => {
+        pending += chunk.toString('utf8');
+        const lines = pending.split('\n');
+        pending = lines.pop() ?? '';
+        for (const line of lines) {
+          const entry = parseJson(line);
+          if (entry?.['msg'] === readyMessage) return settle(() => resolve(entry));
         }
-      });
-      child.once('exit', (code, signal) => {
+      };
+      const onExit = (code: number | null, signal: NodeJS.Signals | null): void =>
+        settle(() => reject(new ProcessStartError(`${name} exited (${signal ?? `code ${code}`}) before it was ready; see ${this.spec.logFile}`)));
+      const timer = setTimeout(() => settle(() => reject(new ProcessStartError(`${name} did not log "${readyMessage}" within ${readyTimeoutMs} ms; see ${this.spec.logFile}`))), readyTimeoutMs);
+      const settle = (fn: () => void): void => {
         clearTimeout(timer);
-        reject(new ProcessStartError(`${name} exited (${signal ?? `code ${code}`}) before it was ready; see ${this.spec.logFile}`));
-      });
+        child.stdout!.off('data', onData);
+        child.off('exit', onExit);
+        fn();
+      };
+      child.stdout!.on('data', onData);
+      child.once('exit', onExit);
     });
   }
 
@@ -103,8 +115,13 @@ export class ManagedProcess {
   }
 }
 
+// The child's stdin is a pipe from this process: when this process dies, even
+// by SIGKILL, the pipe closes and the child stops itself (SIGTERM, a clean
+// shutdown), so no process of the cluster outlives its parent.
+const ORPHAN_GUARD = "process.stdin.on('end', () => process.kill(process.pid, 'SIGTERM')); process.stdin.resume();";
+
 function moduleArgs(spec: ProcessSpec): string[] {
-  const script = `const m = await import(${JSON.stringify(pathToFileURL(spec.modulePath).href)}); const code = await m.${spec.exportName}(process.argv.slice(1)); if (typeof code === 'number') process.exit(code);`;
+  const script = `${ORPHAN_GUARD} const m = await import(${JSON.stringify(pathToFileURL(spec.modulePath).href)}); const code = await m.${spec.exportName}(process.argv.slice(1)); if (typeof code === 'number') process.exit(code);`;
   return ['--input-type=module', '-e', script, '--', ...spec.args];
 }
 
