@@ -25,6 +25,9 @@ function listeners(raw: RawTable): RawProblem[] {
   if (has(raw, 'tls_listen_addr') && !has(raw, 'tls')) {
     problems.push({ path: ['tls'], message: 'tls_listen_addr needs [tls] certificate_path and key_path' });
   }
+  if (tableAt(raw, 'raft')?.['tls'] === true && !has(raw, 'tls')) {
+    problems.push({ path: ['raft', 'tls'], message: 'Raft over TLS needs [tls] certificate_path and key_path' });
+  }
   return problems;
 }
 

@@ -88,6 +88,8 @@ export interface RaftConfig {
   readonly proposalTimeoutMs: number;
   /** Between routers: [raft] token, or [auth] token when that is empty. Secret. */
   readonly token: string;
+  /** Raft traffic over TLS with [tls]'s certificate; null: plaintext. */
+  readonly tls: { readonly caFile?: string } | null;
 }
 
 export interface RoutingConfig {
@@ -204,6 +206,7 @@ function raftConfig(r: ConfigFile['raft'], authToken: string): RaftConfig {
     snapshotEveryEntries: r.snapshot_every_entries,
     proposalTimeoutMs: r.proposal_timeout,
     token: r.token.length > 0 ? r.token : authToken,
+    tls: r.tls ? optional('caFile', r.ca_file) : null,
   };
 }
 

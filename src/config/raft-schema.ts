@@ -25,4 +25,7 @@ export const raftSchema = z.strictObject({
   proposal_timeout: duration({ minMs: b.proposalTimeoutMs.min, maxMs: b.proposalTimeoutMs.max }).default(d.proposalTimeoutMs),
   // Between routers; empty falls back to [auth] token.
   token: secret.default(''),
+  // Raft traffic over TLS with [tls]'s certificate; peers are checked against ca_file (default: the system's roots).
+  tls: z.boolean().default(false),
+  ca_file: absolutePath.optional(),
 });

@@ -84,7 +84,14 @@ export class PraefectServer {
     mkdirSync(config.raft.dataDir, { recursive: true });
     const store = await LevelLogStore.open(path.join(config.raft.dataDir, 'raft-log'));
     const stateMachine = await LevelClusterStateMachine.open(path.join(config.raft.dataDir, 'cluster-state'));
-    const transport = new GrpcTransport({ selfId: config.raft.nodeId, peers, internalToken: config.raft.token, logger });
+    const raftTls = raftCredentials(config);
+    const transport = new GrpcTransport({
+      selfId: config.raft.nodeId,
+      peers,
+      internalToken: config.raft.token,
+      logger,
+      ...(raftTls === undefined ? {} : { channelCredentials: raftTls.channel }),
+    });
     const driver = new RaftDriver({
       id: config.raft.nodeId,
       store,
@@ -100,7 +107,7 @@ export class PraefectServer {
     });
     const raftServer = new grpc.Server(raftServerOptions());
     transport.addToServer(raftServer);
-    await bind(raftServer, raftAddress);
+    await bind(raftServer, raftAddress, raftTls?.server);
     await driver.start();
 
     const access = new RaftClusterAccess(routerName, stateMachine.view, driver);
@@ -236,4 +243,12 @@ function shutdown(server: grpc.Server, graceMs: number): Promise<void> {
 
 function optionalFailpoint(hook: ((name: string) => void) | undefined): { failpoint?: (name: string) => void } {
   return hook === undefined ? {} : { failpoint: hook };
+}
+
+/** [raft] tls: the routers' Raft listener and channels use [tls]'s certificate. */
+function raftCredentials(config: PraefectConfig): { server: grpc.ServerCredentials; channel: grpc.ChannelCredentials } | undefined {
+  if (config.raft.tls === null || config.tls === undefined) return undefined;
+  const certificate = { cert_chain: readFileSync(config.tls.certificatePath), private_key: readFileSync(config.tls.keyPath) };
+  const ca = config.raft.tls.caFile === undefined ? null : readFileSync(config.raft.tls.caFile);
+  return { server: grpc.ServerCredentials.createSsl(null, [certificate], false), channel: grpc.credentials.createSsl(ca) };
 }
