@@ -4,7 +4,7 @@
 // (it may have happened), and the worker continues as a fresh process, as
 // in Jepsen, since the old one may still have a call in flight.
 import type { Prng } from '../net/index.js';
-import { describeError } from './gitaly-calls.js';
+import { describeError, statusName } from './gitaly-calls.js';
 import type { HistoryRecorder, Invocation } from './history-recorder.js';
 import type { PlannedOp, Workload } from './workloads/index.js';
 
@@ -20,6 +20,15 @@ export interface ClientWorkersOptions {
   /** After each ok mutator: note who wrote it (the split-brain stand-in). */
   readonly afterWrite?: (router: string, op: PlannedOp) => Promise<void>;
 }
+
+/**
+ * Codes that say a mutator was refused before anything changed: the request
+ * was malformed, or the storage node's precondition (a cas's old value, a
+ * branch's expected head) did not hold, or the router found no writable
+ * primary. Everything else (UNAVAILABLE, ABORTED after a write, deadlines)
+ * leaves the outcome unknown.
+ */
+export const DEFINITE_FAILURES: ReadonlySet<string> = new Set(['INVALID_ARGUMENT', 'FAILED_PRECONDITION', 'NOT_FOUND', 'ALREADY_EXISTS', 'UNAUTHENTICATED', 'PERMISSION_DENIED', 'UNIMPLEMENTED']);
 
 export class ClientWorkers {
   private running = false;
@@ -67,8 +76,9 @@ export async function runOp(
     const value = await op.run(router);
     recorder.complete(invocation, 'ok', op.f === 'read' || op.value === null ? value : op.value);
   } catch (error) {
-    recorder.complete(invocation, op.mutates ? 'info' : 'fail', op.value, describeError(error));
-    return op.mutates;
+    const unknown = op.mutates && !DEFINITE_FAILURES.has(statusName(error) ?? '');
+    recorder.complete(invocation, unknown ? 'info' : 'fail', op.value, describeError(error));
+    return unknown;
   }
   if (op.mutates && afterWrite !== undefined) await afterWrite(router, op).catch(() => undefined);
   return false;
