@@ -89,5 +89,6 @@ function printVerdict(out: (line: string) => void, dir: string, results: CheckRe
   for (const [name, check] of Object.entries(results.checks)) out(`  ${check.valid ? 'pass' : 'FAIL'} ${name}`);
   const byF = Object.entries(results.stats.byF).map(([f, c]) => `${f} ok ${c.ok} fail ${c.fail} info ${c.info}`).join('; ');
   out(`  ops: ${results.stats.total} (${byF})`);
+  if (results.setup !== undefined) out(`  repositories: ${results.setup.keys} made, ${results.setup.failures} failed to set up`);
   out(`${results.valid ? 'valid' : 'INVALID'}: ${dir}`);
 }

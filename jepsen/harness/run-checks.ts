@@ -43,6 +43,8 @@ export interface CheckResults {
   readonly checks: Record<string, CheckSummary>;
   readonly stats: OpStats;
   readonly availability: WindowAvailability[];
+  /** Fresh repositories made and failed to make (run only; a recheck keeps none). */
+  readonly setup?: { readonly keys: number; readonly failures: number; readonly firstFailures: readonly unknown[] };
 }
 
 export interface OpStats {

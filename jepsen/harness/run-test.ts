@@ -72,7 +72,7 @@ export async function runTest(config: TestConfig, options: RunOptions = {}): Pro
     const history = recorder.history();
     const { samples, dropped } = observer.raftSamples();
     const inputs = { workload: config.workload, history, raftSamples: samples, writers: applied.writers, windows: applied.windows };
-    const checked = runChecks(inputs);
+    const checked = { ...runChecks(inputs), setup: { keys: applied.keys, failures: applied.setupFailures.length, firstFailures: applied.setupFailures.slice(0, 5) } };
     const scenario = config.scenario === undefined ? undefined : scenarioByName(config.scenario);
     const results = scenario === undefined ? checked : evaluateScenario(scenario, config, checked, history, applied.windows, applied.probes);
     await cluster.stop();
@@ -96,7 +96,16 @@ export class NetnsUnsupportedError extends Error {
   }
 }
 
+/** A fresh repository the workload could not set up (the key was dropped). */
+export interface SetupFailure {
+  readonly time: number;
+  readonly key: string;
+  readonly error: string;
+}
+
 interface PhaseOutput {
+  readonly setupFailures: SetupFailure[];
+  readonly keys: number;
   readonly probes: ScenarioProbes;
   readonly windows: FaultWindow[];
   readonly events: AppliedEvent[];
@@ -114,11 +123,15 @@ async function runPhases(
 ): Promise<PhaseOutput> {
   const seeds = mulberry32(config.seed);
   const writers: StorageWrite[] = [];
+  const setupFailures: SetupFailure[] = [];
   let setupProcess = 0;
   const workload = makeWorkload(config, clients, {
     prefix: `jepsen-${config.seed}-${Date.now().toString(36)}/${config.workload}`,
     liveKeys: config.liveKeys,
     opsPerKey: config.opsPerKey,
+    onSetupFailure: (key, error) => {
+      if (setupFailures.length < 10_000) setupFailures.push({ time: recorder.now(), key, error: describeError(error) });
+    },
     recordSetup: async (f, key, run) => {
       const invocation = { process: 100_000 + setupProcess++, f, key, value: null };
       recorder.invoke(invocation);
@@ -199,7 +212,7 @@ async function runPhases(
   log('  final reads');
   await finalReads(workload, recorder, cluster.routerNames);
   await observer.pollOnce();
-  return { windows, events, writers, probes };
+  return { windows, events, writers, probes, setupFailures, keys: workload.keys().length };
 }
 
 async function createStatus(clients: ClusterClients, key: string): Promise<string> {
@@ -233,8 +246,7 @@ async function finalReads(workload: Workload, recorder: HistoryRecorder, routers
 }
 
 function makeWorkload(config: TestConfig, clients: ClusterClients, options: KeyedWorkloadOptions): Workload {
-  const onSetupFailure = (): void => undefined;
-  const withFailure = { ...options, onSetupFailure };
+  const withFailure = options;
   switch (config.workload) {
     case 'register':
       return registerWorkload(clients, withFailure);

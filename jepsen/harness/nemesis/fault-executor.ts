@@ -33,7 +33,9 @@ export class FaultExecutor {
     if (isPartition(fault)) {
       const cuts = await applyNetworkEvent(this.cluster.network, { ...event, fault }, { leader: () => this.observer.leader() });
       const nodes = [...new Set(cuts.flatMap((c) => [c.from, c.to]))];
-      return { description: describeFault(fault), nodes };
+      const isolated = fault.kind === 'partition-leader' && event.op === 'start' ? nodes.filter((n) => cuts.every((c) => c.from === n || c.to === n)) : [];
+      const detail = event.op === 'start' ? ` [${isolated.length > 0 ? `isolated ${isolated.join(',')}; ` : ''}${cuts.length} links cut]` : '';
+      return { description: `${describeFault(fault)}${detail}`, nodes };
     }
     const nodes = event.op === 'start' ? await this.resolve(fault) : (this.resolved.get(fault) ?? []);
     if (event.op === 'start') this.resolved.set(fault, nodes);
