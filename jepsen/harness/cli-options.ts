@@ -116,6 +116,7 @@ export function buildConfig(base: BaseOptions, workload: WorkloadName, nemesis: 
     electionTicks: 10,
     liveKeys: 4,
     opsPerKey: 60,
+    spareKeys: 4,
     raftPollIntervalMs: 250,
     schedule,
     ...overrides,

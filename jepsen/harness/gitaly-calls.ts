@@ -13,6 +13,15 @@ export interface RepositoryRef {
   relative_path: string;
 }
 
+export interface CommitOptions {
+  /** The parent, instead of the branch's head. */
+  readonly startSha?: string;
+  /** Move the branch whatever it points at now. */
+  readonly force?: boolean;
+  /** Move the branch only from this commit (all zeros: only if it does not exist). */
+  readonly expectedOldOid?: string;
+}
+
 /** One router's Gitaly services, through whatever address reaches it (a fault proxy). */
 export class GitalyCalls {
   private readonly clients = new Map<string, grpc.Client>();
@@ -28,9 +37,18 @@ export class GitalyCalls {
   }
 
   /** A commit on `branch` adding one file; resolves with the commit id. */
-  async commitFile(repository: RepositoryRef, branch: string, file: string, message: string): Promise<string> {
+  async commitFile(repository: RepositoryRef, branch: string, file: string, message: string, options: CommitOptions = {}): Promise<string> {
+    const header = {
+      repository,
+      user: COMMIT_USER,
+      branch_name: Buffer.from(branch),
+      commit_message: Buffer.from(message),
+      ...(options.startSha === undefined ? {} : { start_sha: options.startSha }),
+      ...(options.force === undefined ? {} : { force: options.force }),
+      ...(options.expectedOldOid === undefined ? {} : { expected_old_oid: options.expectedOldOid }),
+    };
     const response = await this.clientStream<{ branch_update: { commit_id: string } | null }>('/gitaly.OperationService/UserCommitFiles', [
-      { header: { repository, user: COMMIT_USER, branch_name: Buffer.from(branch), commit_message: Buffer.from(message) } },
+      { header },
       { action: { header: { action: 'CREATE', file_path: Buffer.from(file) } } },
       { action: { content: Buffer.from(message) } },
     ]);
@@ -48,13 +66,14 @@ export class GitalyCalls {
     });
   }
 
-  /** The commit id a branch points at, or null when there is no such branch. */
-  async findBranch(repository: RepositoryRef, branch: string): Promise<string | null> {
-    const response = await this.unary<{ branch: { target_commit: { id: string } | null } | null }>('/gitaly.RefService/FindBranch', {
+  /** The commit a branch points at (id and subject), or null when there is no such branch. */
+  async findBranch(repository: RepositoryRef, branch: string): Promise<{ id: string; subject: string } | null> {
+    const response = await this.unary<{ branch: { target_commit: { id: string; subject: Buffer } | null } | null }>('/gitaly.RefService/FindBranch', {
       repository,
       name: Buffer.from(branch),
     });
-    return response.branch?.target_commit?.id ?? null;
+    const commit = response.branch?.target_commit;
+    return commit ? { id: commit.id, subject: Buffer.from(commit.subject).toString('utf8') } : null;
   }
 
   /** The subjects of a branch's first-parent history, oldest first. */

@@ -74,7 +74,7 @@ export async function runTest(config: TestConfig, options: RunOptions = {}): Pro
     const inputs = { workload: config.workload, history, raftSamples: samples, writers: applied.writers, windows: applied.windows };
     const checked = { ...runChecks(inputs), setup: { keys: applied.keys, failures: applied.setupFailures.length, firstFailures: applied.setupFailures.slice(0, 5) } };
     const scenario = config.scenario === undefined ? undefined : scenarioByName(config.scenario);
-    const results = scenario === undefined ? checked : evaluateScenario(scenario, config, checked, history, applied.windows, applied.probes);
+    const results = scenario === undefined ? checked : evaluateScenario(scenario, config, checked, history, applied.windows, applied.probes, applied.writers);
     await cluster.stop();
     copyLogs(path.join(clusterDir, 'logs'), path.join(store, 'logs'));
     writeRunFiles(store, { config, history, raftSamples: samples, raftSamplesDropped: dropped, writers: applied.writers, events: applied.events, probes: applied.probes, results });
@@ -129,6 +129,7 @@ async function runPhases(
     prefix: `jepsen-${config.seed}-${Date.now().toString(36)}/${config.workload}`,
     liveKeys: config.liveKeys,
     opsPerKey: config.opsPerKey,
+    spareKeys: config.spareKeys,
     onSetupFailure: (key, error) => {
       if (setupFailures.length < 10_000) setupFailures.push({ time: recorder.now(), key, error: describeError(error) });
     },

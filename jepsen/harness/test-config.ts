@@ -30,6 +30,8 @@ export interface TestConfig {
   readonly electionTicks: number;
   readonly liveKeys: number;
   readonly opsPerKey: number;
+  /** Repositories made ahead of need (rotation survives failed creations). */
+  readonly spareKeys: number;
   readonly raftPollIntervalMs: number;
   /** The planned fault events, times from the start of the fault phase. */
   readonly schedule: readonly HarnessEvent[];

@@ -1,38 +1,44 @@
-// register: each repository's `register` branch is a register over a few
-// values (commits made when the repository is set up). Writes point the
-// branch at a value's commit with WriteRef, a cas does so only from the
-// expected commit, reads resolve the branch with FindBranch.
+// register: each repository's `register` branch is a register of unique
+// values. A write makes a commit whose subject is a fresh id on top of the
+// repository's root commit and moves the branch there whatever it held
+// (UserCommitFiles with force); a cas moves it only from the commit of the
+// expected value (expected_old_oid); a read is FindBranch, whose commit
+// subject is the value. Unique values let the checker drop unknown writes
+// nobody read, which keeps the search small.
 import type { Prng } from '../../net/index.js';
 import { KeyPool } from './key-pool.js';
 import { repositoryOf, type ClusterClients, type PlannedOp, type Workload } from './workload.js';
 
-const REGISTER_REF = 'refs/heads/register';
-const VALUE_COUNT = 5;
+const REGISTER_BRANCH = 'register';
+const ZERO_OID = '0'.repeat(40);
 
 interface RegisterKey {
-  /** Commit id of each value 0..VALUE_COUNT-1. */
-  readonly commits: readonly string[];
+  readonly root: string;
+  /** Commit of each value this key's ok ops revealed (null: the branch absent). */
+  readonly commits: Map<number | null, string>;
 }
 
 export interface KeyedWorkloadOptions {
   readonly prefix: string;
   readonly liveKeys: number;
   readonly opsPerKey: number;
+  /** Repositories made ahead, so rotation goes on while creation fails (PostgreSQL down). */
+  readonly spareKeys?: number;
   readonly onSetupFailure?: (key: string, error: unknown) => void;
   /** Runs a setup step as an operation of the history (invoke, then ok or info). */
   readonly recordSetup?: <T>(f: string, key: string, run: () => Promise<T>) => Promise<T>;
 }
 
 export function registerWorkload(clients: ClusterClients, options: KeyedWorkloadOptions): Workload {
+  let nextValue = 0;
   const pool = new KeyPool<RegisterKey>({
     ...options,
     create: async (key, rng) => {
       const gitaly = clients.gitaly(rng.pick(clients.routers));
       const repository = repositoryOf(clients, key);
       await gitaly.createRepository(repository);
-      const commits: string[] = [];
-      for (let v = 0; v < VALUE_COUNT; v++) commits.push(await gitaly.commitFile(repository, 'values', `value-${v}`, `value ${v}`));
-      return { commits };
+      const root = await gitaly.commitFile(repository, 'root', 'root', 'root');
+      return { root, commits: new Map([[null, ZERO_OID]]) };
     },
   });
   const read = (key: string, setup: RegisterKey): PlannedOp => ({
@@ -40,8 +46,32 @@ export function registerWorkload(clients: ClusterClients, options: KeyedWorkload
     key,
     value: null,
     mutates: false,
-    run: async (router) => valueOf(setup, await clients.gitaly(router).findBranch(repositoryOf(clients, key), 'register')),
+    run: async (router) => {
+      const commit = await clients.gitaly(router).findBranch(repositoryOf(clients, key), REGISTER_BRANCH);
+      if (commit === null) return null;
+      const value = Number(commit.subject);
+      if (!Number.isInteger(value)) return `unexpected commit ${commit.id} "${commit.subject}"`;
+      setup.commits.set(value, commit.id);
+      return value;
+    },
   });
+  const write = (key: string, setup: RegisterKey, f: 'write' | 'cas', value: unknown, expectedOldOid?: string): PlannedOp => {
+    const id = Array.isArray(value) ? (value[1] as number) : (value as number);
+    return {
+      f,
+      key,
+      value,
+      mutates: true,
+      run: async (router) => {
+        const commit = await clients.gitaly(router).commitFile(repositoryOf(clients, key), REGISTER_BRANCH, `v/${id}`, String(id), {
+          startSha: setup.root,
+          force: true,
+          ...(expectedOldOid === undefined ? {} : { expectedOldOid }),
+        });
+        setup.commits.set(id, commit);
+      },
+    };
+  };
   return {
     name: 'register',
     keys: () => pool.keys(),
@@ -51,29 +81,15 @@ export function registerWorkload(clients: ClusterClients, options: KeyedWorkload
       const { key, setup } = live;
       const roll = rng.next();
       if (roll < 0.5) return read(key, setup);
-      const value = rng.int(VALUE_COUNT);
-      if (roll < 0.8) {
-        return { f: 'write', key, value, mutates: true, run: async (router) => void (await clients.gitaly(router).writeRef(repositoryOf(clients, key), REGISTER_REF, setup.commits[value]!)) };
-      }
-      const expected = rng.int(VALUE_COUNT);
-      return {
-        f: 'cas',
-        key,
-        value: [expected, value],
-        mutates: true,
-        run: async (router) => void (await clients.gitaly(router).writeRef(repositoryOf(clients, key), REGISTER_REF, setup.commits[value]!, setup.commits[expected]!)),
-      };
+      const value = ++nextValue;
+      if (roll < 0.8) return write(key, setup, 'write', value);
+      const known = [...setup.commits.keys()];
+      const expected = known[known.length - 1 - rng.int(Math.min(2, known.length))] ?? null;
+      return write(key, setup, 'cas', [expected, value], setup.commits.get(expected));
     },
     finalReads: () => pool.keys().flatMap((key) => {
       const setup = pool.setupOf(key);
       return setup === undefined ? [] : [read(key, setup)];
     }),
   };
-}
-
-/** The value whose commit the branch points at; null when unset; a commit no value has is reported as such (and fails the check). */
-function valueOf(setup: RegisterKey, commit: string | null): unknown {
-  if (commit === null) return null;
-  const value = setup.commits.indexOf(commit);
-  return value >= 0 ? value : `unknown commit ${commit}`;
 }

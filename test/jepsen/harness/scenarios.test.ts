@@ -3,7 +3,7 @@
 // small histories where it holds and where it does not.
 import t from 'tap';
 import { buildConfig, checkExpectation, SCENARIOS, type Expectation } from '../../../jepsen/harness/index.js';
-import { pairOperations, clientOperations, type Op } from '../../../jepsen/checker/index.js';
+import { pairOperations, clientOperations, type Op, type StorageWrite } from '../../../jepsen/checker/index.js';
 
 const DESIGN_ROWS = [
   'primary storage node down',
@@ -51,8 +51,8 @@ function history(rows: readonly Row[], extra: readonly Omit<Op, 'index'>[] = [])
   return ops.sort((a, b) => a.time - b.time).map((op, index) => ({ ...op, index }) as Op);
 }
 
-function judge(expectation: Expectation, ops: Op[], probes = {}): boolean {
-  return checkExpectation(expectation, { config, history: ops, windows: [window], probes, operations: clientOperations(pairOperations(ops)) }).valid;
+function judge(expectation: Expectation, ops: Op[], probes = {}, writers: StorageWrite[] = []): boolean {
+  return checkExpectation(expectation, { config, history: ops, windows: [window], probes, writers, operations: clientOperations(pairOperations(ops)) }).valid;
 }
 
 t.test('writes resume within N probe intervals, per key whose writes failed', async (t) => {
@@ -72,6 +72,18 @@ t.test('writes fail closed: nothing ok after the grace, and a clear error code',
   t.ok(judge(closed, history([[0, 'write', 'a', 1_100, 1_200, 'ok'], [1, 'write', 'a', 1_500, 1_600, 'info']])), 'an ok write inside the grace is allowed');
   t.notOk(judge(closed, history([[0, 'write', 'a', 1_500, 1_600, 'ok']])), 'an ok write after the grace is not');
   t.notOk(judge(closed, history([[0, 'write', 'a', 1_500, 1_600, 'info', 'praefect-1', 'INTERNAL: boom']])), 'an unclear error is not');
+});
+
+t.test('fail-closed can be limited to keys whose primary the fault hit', async (t) => {
+  const closed: Expectation = { kind: 'writes-fail-closed', graceIntervals: 1, codes: ['UNAVAILABLE'], primaryFaulted: true };
+  const nemesis = [{ process: 'nemesis', type: 'info' as const, f: 'start', value: 'kill storage-majority [gitaly-1,gitaly-2]', time: 1_000 }];
+  const writers: StorageWrite[] = [
+    { repository: 'a', generation: 1, storage: 'gitaly-1', time: 500 },
+    { repository: 'b', generation: 1, storage: 'gitaly-3', time: 600 },
+  ];
+  const rows: Row[] = [[0, 'write', 'a', 1_500, 1_600, 'info'], [1, 'write', 'b', 1_500, 1_600, 'ok']];
+  t.ok(judge(closed, history(rows, nemesis), {}, writers), 'a key whose primary survived may write');
+  t.notOk(judge(closed, history([...rows, [2, 'write', 'a', 2_000, 2_100, 'ok']], nemesis), {}, writers), 'a key whose primary was killed may not');
 });
 
 t.test('a faulted router acknowledges no write; reads and writes continue elsewhere', async (t) => {
