@@ -32,7 +32,7 @@ export const USAGE = `usage:
   npm run jepsen -- --scenario NAME [--time-limit SECONDS --seed N]
   npm run jepsen -- --recheck DIR
   npm run jepsen:suite [-- --only NAME,NAME --time-limit SECONDS --seed N]
-options: --storages N (3), --concurrency N (5), --nemesis-interval SECONDS (5), --monitor-interval MS (250),
+options: --storages N (3), --concurrency N (5), --nemesis-interval SECONDS (5), --monitor-interval MS (1000),
          --net proxy|netns, --store DIR (jepsen/store), --keep-cluster
 nemeses: ${HARNESS_NEMESES.join(', ')}`;
 
@@ -84,7 +84,7 @@ function baseOptions(args: Map<string, string>, randomSeed: () => number): BaseO
     net: choice(args.get('net') ?? 'proxy', ['proxy', 'netns'] as const, '--net'),
     concurrency: integer(args, 'concurrency', 5, 1, 256),
     nemesisIntervalMs: integer(args, 'nemesis-interval', 5, 1, 3600) * 1000,
-    monitorIntervalMs: integer(args, 'monitor-interval', 250, 50, 60_000),
+    monitorIntervalMs: integer(args, 'monitor-interval', 1_000, 50, 60_000),
   };
 }
 

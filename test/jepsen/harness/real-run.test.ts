@@ -12,10 +12,10 @@ import { parseHistory } from '../../../jepsen/checker/index.js';
 const seed = Number(process.env.SEED ?? 1);
 t.comment(`SEED=${seed}`);
 
-t.test('a 20 s register run under isolate-one partitions passes every checker and fills its store folder', { timeout: 180_000 }, async (t) => {
+t.test('a 16 s register run under isolate-one partitions passes every checker and fills its store folder', { timeout: 180_000 }, async (t) => {
   const storeRoot = mkdtempSync(path.join(tmpdir(), 'jepsen-store-'));
   t.teardown(() => rmSync(storeRoot, { recursive: true, force: true }));
-  const base = { seed, routers: 3, storages: 3, timeLimitMs: 20_000, net: 'proxy' as const, concurrency: 4, nemesisIntervalMs: 3_000, monitorIntervalMs: 250 };
+  const base = { seed, routers: 3, storages: 3, timeLimitMs: 16_000, net: 'proxy' as const, concurrency: 4, nemesisIntervalMs: 3_000, monitorIntervalMs: 1_000 };
   const config = buildConfig(base, 'register', 'partition-isolate-one');
   t.ok(config.schedule.length >= 2, 'the seed schedules at least one partition');
   const log: string[] = [];
