@@ -1,0 +1,343 @@
+// DESIGN §12's failure-semantics table as named scenarios: each row is a
+// targeted fault, a workload, and the behaviour it must show, checked on top
+// of every checker. Rows the harness cannot stage yet are listed with why.
+import { clientOperations, pairOperations, type FaultWindow, type Op, type Operation, type StorageWrite } from '../checker/index.js';
+import type { HarnessEvent, HarnessFault } from './nemesis/harness-nemesis.js';
+import { WRITE_FS, type CheckResults, type CheckSummary } from './run-checks.js';
+import type { TestConfig } from './test-config.js';
+import type { WorkloadName } from './workloads/index.js';
+
+/** What the runner measures for a scenario besides the history. */
+export interface ScenarioProbes {
+  /** A CreateRepository through a router in the middle of the fault: its gRPC status name ('OK' when it worked). */
+  createDuringFault?: string;
+  /** Processes (by name) not running at the end of recovery. */
+  notRunning?: string[];
+  /** Repositories whose assigned replicas are not all on the repository's generation after recovery. */
+  outdatedAfterRecovery?: string[];
+}
+
+export type Expectation =
+  | { readonly kind: 'writes-resume-within'; readonly intervals: number }
+  | { readonly kind: 'writes-continue' }
+  | { readonly kind: 'reads-continue' }
+  /** With primaryFaulted, only keys whose last known primary (from the write observations) was hit. */
+  | { readonly kind: 'writes-fail-closed'; readonly graceIntervals: number; readonly codes: readonly string[]; readonly primaryFaulted?: boolean }
+  | { readonly kind: 'no-ok-writes-via-faulted-router'; readonly graceMs: number }
+  | { readonly kind: 'writes-recover-after-heal'; readonly withinMs: number }
+  /** The codes of writes whose outcome is unknown (info). */
+  | { readonly kind: 'write-errors-are'; readonly codes: readonly string[] }
+  | { readonly kind: 'create-fails'; readonly codes: readonly string[] }
+  | { readonly kind: 'processes-running' }
+  | { readonly kind: 'replicas-caught-up' };
+
+export interface Scenario {
+  readonly name: string;
+  /** The §12 row, word for word. */
+  readonly fault: string;
+  readonly expected: string;
+  readonly workload: WorkloadName;
+  /** The one fault of the run, held from the start of the fault phase to its end. */
+  readonly inject?: HarnessFault;
+  readonly expectations: readonly Expectation[];
+  /** Overrides of the run's defaults (more keys' ops for long faults, load for the spike). */
+  readonly tuning?: Partial<Pick<TestConfig, 'opsPerKey' | 'liveKeys' | 'spareKeys' | 'concurrency' | 'opDelayMs'>>;
+  readonly probes?: readonly (keyof ScenarioProbes)[];
+  /** Why the harness cannot stage this row yet; the suite reports it as not run. */
+  readonly unsupported?: string;
+}
+
+const RETRYABLE = ['UNAVAILABLE', 'ABORTED', 'DEADLINE_EXCEEDED', 'RESOURCE_EXHAUSTED'];
+
+export const SCENARIOS: readonly Scenario[] = [
+  {
+    name: 'primary-storage-down',
+    fault: 'primary storage node down',
+    expected: 'failover within 3 probe intervals; writes resume on the new primary',
+    workload: 'register',
+    inject: { kind: 'kill-role', role: 'primary-storage' },
+    expectations: [{ kind: 'writes-resume-within', intervals: 3 }],
+  },
+  {
+    name: 'secondary-down',
+    fault: 'secondary down',
+    expected: 'writes succeed, replication queues, reads go to the remaining up-to-date replicas',
+    workload: 'register',
+    inject: { kind: 'kill-role', role: 'one-secondary-storage' },
+    expectations: [{ kind: 'writes-continue' }, { kind: 'reads-continue' }],
+  },
+  {
+    name: 'node-returns',
+    fault: 'node returns',
+    expected: 'it catches up through replication, and its generation matches again',
+    workload: 'register',
+    inject: { kind: 'kill-role', role: 'one-secondary-storage' },
+    expectations: [{ kind: 'replicas-caught-up' }],
+    probes: ['outdatedAfterRecovery'],
+  },
+  {
+    name: 'majority-of-replicas-down',
+    fault: "more than half of a repository's replicas down",
+    expected: 'clear UNAVAILABLE or read-only; never a write to an outdated replica',
+    workload: 'register',
+    inject: { kind: 'kill-role', role: 'storage-majority' },
+    expectations: [{ kind: 'writes-fail-closed', graceIntervals: 3, codes: ['UNAVAILABLE', 'FAILED_PRECONDITION'], primaryFaulted: true }],
+  },
+  {
+    name: 'all-secondaries-down',
+    fault: 'all secondaries down',
+    expected: 'writes succeed on the primary alone, and replication queues',
+    workload: 'set-full',
+    inject: { kind: 'kill-role', role: 'all-secondary-storages' },
+    expectations: [{ kind: 'writes-continue' }],
+  },
+  {
+    name: 'postgres-down',
+    fault: 'PostgreSQL down',
+    expected: 'reads and writes to existing repositories continue; creation fails with UNAVAILABLE; jobs are scheduled by the reconciler once it is back',
+    workload: 'register',
+    inject: { kind: 'kill-role', role: 'postgres' },
+    expectations: [{ kind: 'writes-continue' }, { kind: 'reads-continue' }, { kind: 'create-fails', codes: ['UNAVAILABLE'] }],
+    tuning: { spareKeys: 8 },
+    probes: ['createDuringFault'],
+  },
+  {
+    name: 'postgres-slow',
+    fault: 'PostgreSQL slow, or its pool exhausted',
+    expected: 'a bounded wait, then a clear error; no crash; automatic reconnection',
+    workload: 'register',
+    inject: { kind: 'delay-links', from: 'routers', to: 'postgres', delayMs: 2_000 },
+    expectations: [{ kind: 'processes-running' }, { kind: 'writes-recover-after-heal', withinMs: 10_000 }],
+    probes: ['notRunning'],
+  },
+  {
+    name: 'one-router-down',
+    fault: 'one router down or isolated (down)',
+    expected: 'the others keep quorum and serve',
+    workload: 'register',
+    inject: { kind: 'kill-role', role: 'leader-router' },
+    expectations: [{ kind: 'writes-continue' }, { kind: 'reads-continue' }],
+  },
+  {
+    name: 'one-router-isolated',
+    fault: 'one router down or isolated (isolated)',
+    expected: 'the others keep quorum and serve; the isolated one refuses writes it cannot commit',
+    workload: 'register',
+    inject: { kind: 'isolate-role', role: 'leader-router' },
+    expectations: [{ kind: 'writes-continue' }, { kind: 'no-ok-writes-via-faulted-router', graceMs: 300 }],
+  },
+  {
+    name: 'majority-of-routers-down',
+    fault: 'majority of routers down',
+    expected: 'no new elections or generation bumps, so writes fail closed (UNAVAILABLE); reads continue',
+    workload: 'register',
+    inject: { kind: 'kill-role', role: 'router-majority' },
+    expectations: [{ kind: 'writes-fail-closed', graceIntervals: 0, codes: ['UNAVAILABLE'] }, { kind: 'reads-continue' }],
+  },
+  {
+    name: 'all-routers-restart',
+    fault: 'all routers restart',
+    expected: 'the state comes back from LevelDB, and health is re-established',
+    workload: 'append',
+    inject: { kind: 'restart-all-routers' },
+    expectations: [{ kind: 'writes-recover-after-heal', withinMs: 15_000 }],
+  },
+  {
+    name: 'storage-to-storage-partition',
+    fault: 'storage-to-storage partition',
+    expected: 'replication fails and retries with backoff',
+    workload: 'register',
+    expectations: [],
+    unsupported:
+      'storage nodes reach each other at the address the router passes in gitaly-servers metadata (the router->storage proxy), so there is no storage->storage link to cut; needs src/local-cluster to give routers a per-source replication address map (dial(storage, storage))',
+  },
+  {
+    name: 'primary-crash-mid-write',
+    fault: 'primary crashes mid-transaction',
+    expected: 'abort, with no partial commit',
+    workload: 'append',
+    inject: { kind: 'kill-role', role: 'primary-storage' },
+    expectations: [],
+  },
+  {
+    name: 'vote-timeout',
+    fault: 'vote timeout',
+    expected: 'abort, and the client gets a retryable error',
+    workload: 'register',
+    inject: { kind: 'pause-role', role: 'one-secondary-storage' },
+    expectations: [{ kind: 'write-errors-are', codes: RETRYABLE }],
+  },
+  {
+    name: 'load-spike',
+    fault: 'queue grows or write load spikes',
+    expected: 'bounded queues, oldest first, load shedding with RESOURCE_EXHAUSTED',
+    workload: 'set-full',
+    expectations: [{ kind: 'write-errors-are', codes: RETRYABLE }, { kind: 'processes-running' }],
+    tuning: { concurrency: 48, opDelayMs: 0 },
+    probes: ['notRunning'],
+  },
+  {
+    name: 'storage-disk-full',
+    fault: 'storage node disk full',
+    expected: 'it reports itself unhealthy, and failover follows',
+    workload: 'register',
+    expectations: [],
+    unsupported: 'needs a storage directory on a size-limited filesystem (a tmpfs per storage node, mounted before LocalCluster starts) and a fault that fills it; not built yet',
+  },
+];
+
+export function scenarioByName(name: string): Scenario {
+  const found = SCENARIOS.find((s) => s.name === name);
+  if (found === undefined) throw new RangeError(`no scenario "${name}"; scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+  return found;
+}
+
+/** The scenario's fault held over the whole fault phase. */
+export function scenarioSchedule(scenario: Scenario, faultMs: number): HarnessEvent[] {
+  if (scenario.inject === undefined) return [];
+  return [
+    { atMs: 0, op: 'start', fault: scenario.inject },
+    { atMs: faultMs, op: 'stop', fault: scenario.inject },
+  ];
+}
+
+export interface ExpectationResult {
+  readonly expectation: Expectation;
+  readonly valid: boolean;
+  readonly detail: string;
+}
+
+/** Every checker's result plus the scenario's expectations, as one verdict. */
+export function evaluateScenario(
+  scenario: Scenario,
+  config: TestConfig,
+  checked: CheckResults,
+  history: readonly Op[],
+  windows: readonly FaultWindow[],
+  probes: ScenarioProbes = {},
+  writers: readonly StorageWrite[] = [],
+): CheckResults {
+  const context: ExpectationContext = { config, history, windows, probes, writers, operations: clientOperations(pairOperations(history)) };
+  const results = scenario.expectations.map((e) => checkExpectation(e, context));
+  const summary: CheckSummary = { valid: results.every((r) => r.valid), scenario: scenario.name, fault: scenario.fault, expected: scenario.expected, expectations: results, probes };
+  const checks = { ...checked.checks, scenario: summary };
+  return { ...checked, valid: checked.valid && summary.valid, checks };
+}
+
+interface ExpectationContext {
+  readonly config: TestConfig;
+  readonly history: readonly Op[];
+  readonly windows: readonly FaultWindow[];
+  readonly probes: ScenarioProbes;
+  /** Who was primary after each ok write (the split-brain stand-in's observations). */
+  readonly writers?: readonly StorageWrite[];
+  readonly operations: readonly Operation[];
+}
+
+export function checkExpectation(expectation: Expectation, context: ExpectationContext): ExpectationResult {
+  const result = (valid: boolean, detail: string): ExpectationResult => ({ expectation, valid, detail });
+  const window = context.windows[0];
+  const writeFs = new Set(WRITE_FS[context.config.workload]);
+  const writes = context.operations.filter((o) => writeFs.has(o.f));
+  const reads = context.operations.filter((o) => o.f === 'read');
+  const inWindow = (o: Operation, fromMs = 0): boolean => window !== undefined && o.invoke.time >= window.start + fromMs && o.invoke.time < window.end;
+  const interval = context.config.monitorIntervalMs;
+  switch (expectation.kind) {
+    case 'writes-resume-within':
+      return writesResumeWithin(result, writes, window, expectation.intervals * interval);
+    case 'writes-continue': {
+      const ok = writes.filter((o) => inWindow(o) && o.outcome === 'ok').length;
+      return result(ok > 0, `${ok} ok writes invoked during the fault`);
+    }
+    case 'reads-continue': {
+      const ok = reads.filter((o) => inWindow(o) && o.outcome === 'ok').length;
+      return result(ok > 0, `${ok} ok reads invoked during the fault`);
+    }
+    case 'writes-fail-closed': {
+      const affected = expectation.primaryFaulted === true ? keysWithFaultedPrimary(context, window) : undefined;
+      const late = writes.filter((o) => inWindow(o, expectation.graceIntervals * interval) && (affected === undefined || affected.has(String(o.key))));
+      const ok = late.filter((o) => o.outcome === 'ok').length;
+      const codes = errorCodes(late.filter((o) => o.outcome !== 'ok'));
+      const clear = [...codes.keys()].some((c) => expectation.codes.includes(c));
+      const scope = affected === undefined ? '' : ` on ${affected.size} keys whose primary was hit`;
+      return result(late.length > 0 && ok === 0 && clear, `${late.length} writes after the grace${scope}, ${ok} ok; error codes ${formatCodes(codes)}`);
+    }
+    case 'no-ok-writes-via-faulted-router': {
+      const faulted = new Set(context.history.filter((o) => o.process === 'nemesis' && o.f === 'start').flatMap((o) => routersIn(String(o.value))));
+      const bad = writes.filter((o) => inWindow(o, expectation.graceMs) && o.outcome === 'ok' && faulted.has(o.invoke.node ?? ''));
+      return result(bad.length === 0, `${bad.length} ok writes through ${[...faulted].join(',') || '(no router named)'} during the fault`);
+    }
+    case 'writes-recover-after-heal': {
+      const healed = context.history.find((o) => o.process === 'nemesis' && o.f === 'heal')?.time;
+      const first = writes.filter((o) => healed !== undefined && o.invoke.time >= healed && o.outcome === 'ok').sort((a, b) => a.completion!.time - b.completion!.time)[0];
+      const after = first === undefined || healed === undefined ? undefined : first.completion!.time - healed;
+      return result(after !== undefined && after <= expectation.withinMs, after === undefined ? 'no ok write after the heal' : `first ok write ${after.toFixed(0)} ms after the heal`);
+    }
+    case 'write-errors-are': {
+      // Only unknown outcomes: a definite fail is a refused precondition (two workers' writes racing on one branch).
+      const codes = errorCodes(writes.filter((o) => o.outcome === 'info'));
+      const other = [...codes.keys()].filter((c) => !expectation.codes.includes(c));
+      return result(other.length === 0, `write error codes ${formatCodes(codes)}`);
+    }
+    case 'create-fails': {
+      const code = context.probes.createDuringFault;
+      return result(code !== undefined && expectation.codes.includes(code), `CreateRepository during the fault: ${code ?? 'not probed'}`);
+    }
+    case 'processes-running': {
+      const down = context.probes.notRunning;
+      return result(down !== undefined && down.length === 0, down === undefined ? 'not probed' : `not running: ${down.join(',') || 'none'}`);
+    }
+    case 'replicas-caught-up': {
+      const outdated = context.probes.outdatedAfterRecovery;
+      return result(outdated !== undefined && outdated.length === 0, outdated === undefined ? 'not probed' : `${outdated.length} repositories with outdated assigned replicas after recovery`);
+    }
+  }
+}
+
+/** Keys whose writes failed after the fault began must each see an ok write within the limit. */
+function writesResumeWithin(result: (valid: boolean, detail: string) => ExpectationResult, writes: readonly Operation[], window: FaultWindow | undefined, limitMs: number): ExpectationResult {
+  if (window === undefined) return result(false, 'no fault window');
+  const affected = new Map<string, Operation[]>();
+  for (const o of writes) {
+    if (o.invoke.time < window.start || o.invoke.time >= window.end) continue;
+    const list = affected.get(String(o.key)) ?? [];
+    list.push(o);
+    affected.set(String(o.key), list);
+  }
+  const late: string[] = [];
+  let checked = 0;
+  for (const [key, ops] of affected) {
+    if (!ops.some((o) => o.outcome !== 'ok')) continue;
+    if (!ops.some((o) => o.invoke.time >= window.start + limitMs)) continue;
+    checked++;
+    const firstOk = ops.filter((o) => o.outcome === 'ok').sort((a, b) => a.completion!.time - b.completion!.time)[0];
+    if (firstOk === undefined || firstOk.completion!.time - window.start > limitMs) late.push(key);
+  }
+  return result(late.length === 0, `${checked} keys had failing writes; ${late.length} did not resume within ${limitMs} ms${late.length > 0 ? ` (${late.slice(0, 5).join(', ')})` : ''}`);
+}
+
+function errorCodes(operations: readonly Operation[]): Map<string, number> {
+  const codes = new Map<string, number>();
+  for (const o of operations) {
+    const error = o.completion?.error;
+    const code = typeof error === 'string' ? (error.split(':')[0] ?? 'UNKNOWN') : 'NO_COMPLETION';
+    codes.set(code, (codes.get(code) ?? 0) + 1);
+  }
+  return codes;
+}
+
+function formatCodes(codes: ReadonlyMap<string, number>): string {
+  return codes.size === 0 ? '(none)' : [...codes].map(([c, n]) => `${c}×${n}`).join(', ');
+}
+
+function routersIn(description: string): string[] {
+  return description.match(/praefect-\d+/g) ?? [];
+}
+
+/** Keys whose last observed primary before the fault is one of the nodes the fault hit. */
+function keysWithFaultedPrimary(context: ExpectationContext, window: FaultWindow | undefined): Set<string> {
+  const hit = new Set(context.history.filter((o) => o.process === 'nemesis' && o.f === 'start').flatMap((o) => String(o.value).match(/gitaly-\d+/g) ?? []));
+  const primary = new Map<string, string>();
+  for (const w of context.writers ?? []) if (window === undefined || (w.time ?? 0) < window.start) primary.set(String(w.repository), w.storage);
+  return new Set([...primary].filter(([, storage]) => hit.has(storage)).map(([key]) => key));
+}
