@@ -55,6 +55,7 @@ t.test('a minimal file gets every default', async (t) => {
     snapshotEveryEntries: 10_000,
     proposalTimeoutMs: 10_000,
     token: '',
+    tls: null,
   });
   t.same(config.routing, { freshReads: true, maxInFlight: 4_096, maxInFlightPerRepository: 128 });
 });

@@ -199,3 +199,16 @@ t.test('secrets in wrongly typed or unknown places are never quoted', async (t) 
 t.test('an unreadable file is a ConfigError naming the file', async (t) => {
   t.throws(() => loadConfigFile('/nonexistent/praefect.toml'), { name: 'ConfigError', message: /cannot read \/nonexistent\/praefect.toml: ENOENT/ });
 });
+
+t.test('Raft over TLS needs the certificate of [tls]', async (t) => {
+  const error = (() => {
+    try {
+      parseConfig(withKey(minimalDocument(), ['raft', 'tls'], true));
+      return undefined;
+    } catch (e) {
+      return e;
+    }
+  })();
+  t.type(error, ConfigError);
+  t.match((error as ConfigError).message, /raft\.tls: Raft over TLS needs \[tls\] certificate_path and key_path/);
+});

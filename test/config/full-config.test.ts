@@ -68,6 +68,7 @@ t.test('a realistic full config parses', async (t) => {
     snapshotEveryEntries: 50_000,
     proposalTimeoutMs: 5_000,
     token: 'raft-token-m1n2b3',
+    tls: null,
   });
   t.same(config.routing, { freshReads: true, maxInFlight: 2_000, maxInFlightPerRepository: 50 });
 });

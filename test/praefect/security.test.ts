@@ -101,6 +101,37 @@ t.test('router security', async (t) => {
     for (const secret of [TOKEN, NODE_TOKEN, DB_PASSWORD, RAFT_TOKEN]) t.notOk(text.includes(secret), `${secret.split('-')[0]} secret absent`);
   });
 
+  t.test('Raft traffic over TLS: three routers elect a leader and commit', async (t) => {
+    const ports = [await freePort('127.0.0.1'), await freePort('127.0.0.1'), await freePort('127.0.0.1')];
+    const peers = ports.map((port, i) => ({ id: i + 1, address: `127.0.0.1:${port}` }));
+    const routers = await Promise.all(
+      peers.map((peer) =>
+        PraefectServer.start({
+          config: parseConfig({
+            listen_addr: '127.0.0.1:0',
+            tls: { certificate_path: tls.cert, key_path: tls.key },
+            auth: { token: TOKEN },
+            virtual_storage: [{ name: 'default', node: [{ storage: 'gitaly-1', address: 'tcp://127.0.0.1:1' }] }],
+            database: { host: '127.0.0.1', port: 1 },
+            raft: { node_id: peer.id, data_dir: path.join(dir, `tls-raft-${peer.id}`), peers, tls: true, ca_file: tls.cert, tick: '50ms' },
+          }),
+          logger: pino({ level: 'silent' }),
+        }),
+      ),
+    );
+    t.teardown(() => Promise.all(routers.map((r) => r.stop(1_000))));
+    const admin = new AdminClient(routers[2]!.address, { token: TOKEN });
+    t.teardown(() => admin.close());
+    const deadline = Date.now() + 30_000;
+    let state = await admin.clusterState(true).catch(() => undefined);
+    while ((state === undefined || !state.fresh || state.routers.length < 3) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      state = await admin.clusterState(true).catch(() => undefined);
+    }
+    t.ok(state?.fresh, 'a ReadIndex round went through the group over TLS');
+    t.equal(state?.routers.length, 3, 'every router\'s proposals committed');
+  });
+
   t.test('transitioning mode lets calls without a valid token through', async (t) => {
     const open = await startRouter(t, dir, tls, true);
     t.not(await repositoryExists(open.server.address, new grpc.Metadata()), grpc.status.UNAUTHENTICATED);
