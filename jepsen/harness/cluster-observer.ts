@@ -104,7 +104,9 @@ export class ClusterObserver {
     for (const admin of this.admins.values()) {
       try {
         const state = await admin.clusterState(true);
-        if (state.fresh && state.storages.length === this.cluster.storageNames.length && state.storages.every((s) => s.healthy)) return true;
+        // Every router's own view too: a router routes only to nodes its own probes reach.
+        const everyView = state.routers.length >= this.admins.size && state.routers.every((r) => r.views.length > 0 && r.views.every((v) => v.healthy));
+        if (state.fresh && state.storages.length === this.cluster.storageNames.length && state.storages.every((s) => s.healthy) && everyView) return true;
       } catch {
         // try the next router
       }
