@@ -88,6 +88,8 @@ export interface RaftConfig {
   readonly proposalTimeoutMs: number;
   /** Between routers: [raft] token, or [auth] token when that is empty. Secret. */
   readonly token: string;
+  /** Present (true) when the router joins a running group rather than founding one with `peers`. */
+  readonly join?: true;
 }
 
 export interface RoutingConfig {
@@ -204,6 +206,7 @@ function raftConfig(r: ConfigFile['raft'], authToken: string): RaftConfig {
     snapshotEveryEntries: r.snapshot_every_entries,
     proposalTimeoutMs: r.proposal_timeout,
     token: r.token.length > 0 ? r.token : authToken,
+    ...optional('join', r.join ? (true as const) : undefined),
   };
 }
 
