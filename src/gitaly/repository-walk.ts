@@ -9,10 +9,13 @@ import { INTERNAL_DIR } from './relative-path.js';
 /** Deeper trees are not descended: a relative path is at most 4096 bytes, and hashed replica paths are 4 levels deep. */
 export const MAX_WALK_DEPTH = 64;
 
+const NS_PER_SECOND = 1_000_000_000n;
+
 export interface FoundRepository {
   /** Relative to the storage, with "/" separators. */
   readonly relativePath: string;
-  readonly modifiedMs: number;
+  /** The folder's mtime, to the nanosecond the filesystem keeps. */
+  readonly modified: { readonly seconds: number; readonly nanos: number };
 }
 
 /**
@@ -37,8 +40,8 @@ async function* walkDirectory(storagePath: string, relativeDir: string, depth: n
       const relativePath = relativeDir === '' ? entry.name : `${relativeDir}/${entry.name}`;
       const absolute = path.join(storagePath, relativePath);
       if (await isGitDirectory(absolute)) {
-        const info = await stat(absolute).catch(ignoreVanished);
-        if (info !== undefined) yield { relativePath, modifiedMs: info.mtimeMs };
+        const info = await stat(absolute, { bigint: true }).catch(ignoreVanished);
+        if (info !== undefined) yield { relativePath, modified: { seconds: Number(info.mtimeNs / NS_PER_SECOND), nanos: Number(info.mtimeNs % NS_PER_SECOND) } };
         continue;
       }
       yield* walkDirectory(storagePath, relativePath, depth + 1, signal);

@@ -16,13 +16,8 @@ export function internalService(node: NodeContext): grpc.UntypedServiceImplement
     WalkRepos: serverStream(async (request: { storage_name: string }, sink: { write(m: WalkReposResponse): Promise<void> }, ctx) => {
       const storagePath = node.locator.storagePath(request.storage_name);
       for await (const found of walkRepositories(storagePath, ctx.signal)) {
-        await sink.write({ relative_path: found.relativePath, modification_time: timestampOf(found.modifiedMs) });
+        await sink.write({ relative_path: found.relativePath, modification_time: { ...found.modified } });
       }
     }),
   };
-}
-
-function timestampOf(ms: number): TimestampMsg {
-  const seconds = Math.floor(ms / 1000);
-  return { seconds, nanos: Math.floor((ms - seconds * 1000) * 1e6) };
 }
