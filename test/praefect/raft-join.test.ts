@@ -1,7 +1,8 @@
 // Raft membership from the operator CLI, end to end: a fourth router started
 // with [raft] join = true founds no group of its own; `members add-learner`
 // tells every router its address (kept in their data dirs) and adds it; it
-// catches up, is promoted, serves a read through its own listener, and is
+// catches up, is promoted, keeps being reached by a founder restarted since
+// (from its data dir), serves a read through its own listener, and is
 // removed again.
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -96,7 +97,22 @@ t.test('a router joins the Raft group from the CLI, is promoted, serves, and is 
   const members = (JSON.parse(list.stdout) as { members: { id: number; suffrage: string; reachable: boolean }[] }).members;
   t.same(members.map((m) => [m.id, m.suffrage, m.reachable]), [[1, 'voter', true], [2, 'voter', true], [3, 'voter', true], [NEW_ID, 'voter', true]]);
 
+  // A restarted founder knows the new member's address only from its data dir: make it the leader, which must then reach the new router.
+  const follower = cluster.routers.find((r) => r.id !== asVoter.leader)!;
+  await follower.process.stop();
+  await follower.process.start();
+  const moved = await okCli('transfer-leader', '--to', String(follower.id));
+  t.match(moved.stdout, `leader is now ${follower.id}`);
   await okCli('create-repository', '--relative-path', 'join/read.git');
+  const leaderNow = await admins[follower.id - 1]!.raftStatus();
+  t.equal(leaderNow.role, 'leader');
+  // A new leader's progress starts at match 0: only the new router's own acknowledgements move it.
+  const reached = await waitFor(`restarted leader ${follower.id} to replicate to the new router`, async () => {
+    const s = await admins[follower.id - 1]!.raftStatus();
+    const match = s.progress.find((p) => p.id === NEW_ID)?.match ?? 0;
+    return match >= leaderNow.commit ? match : undefined;
+  }, 15_000);
+  t.ok(reached >= leaderNow.commit, `the new router acknowledged up to ${reached}`);
   const exists = await waitFor('a read through the new router', async () => {
     const answer = await joinerRpc.unary<{ exists: boolean }>('/gitaly.RepositoryService/RepositoryExists', { repository: repo('join/read.git') });
     return answer.exists ? answer : undefined;
