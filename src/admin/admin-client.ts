@@ -10,6 +10,8 @@ import type {
   DatalossRequest,
   DatalossResponse,
   DialNodesResponse,
+  ListUntrackedRepositoriesRequest,
+  ListUntrackedRepositoriesResponse,
   ListStoragesResponse,
   QueueStatusResponse,
   RaftStatusResponse,
@@ -100,13 +102,32 @@ export class AdminClient {
     return this.call('RemoveRepository', request);
   }
 
+  /**
+   * The untracked repositories in batches, as the router finds them. The
+   * whole walk must end within timeoutMs (default: the client's timeout).
+   * Leaving the loop early cancels the call.
+   */
+  async *listUntrackedRepositories(request: ListUntrackedRepositoriesRequest, timeoutMs = this.options.timeoutMs ?? 10_000): AsyncGenerator<ListUntrackedRepositoriesResponse> {
+    const fn = (this.client as unknown as Record<string, (...args: unknown[]) => grpc.ClientReadableStream<ListUntrackedRepositoriesResponse>>)['ListUntrackedRepositories']!.bind(this.client);
+    const stream = fn(request, this.metadata(), { deadline: Date.now() + timeoutMs });
+    try {
+      for await (const batch of stream) yield batch as ListUntrackedRepositoriesResponse;
+    } finally {
+      stream.cancel();
+    }
+  }
+
   close(): void {
     this.client.close();
   }
 
-  private call<T>(method: string, request: object): Promise<T> {
+  private metadata(): grpc.Metadata {
     const token = this.options.token;
-    const metadata = token === undefined || token === '' ? new grpc.Metadata() : v2TokenMetadata(token, Math.floor(Date.now() / 1000));
+    return token === undefined || token === '' ? new grpc.Metadata() : v2TokenMetadata(token, Math.floor(Date.now() / 1000));
+  }
+
+  private call<T>(method: string, request: object): Promise<T> {
+    const metadata = this.metadata();
     const fn = (this.client as unknown as Record<string, (...args: unknown[]) => unknown>)[method]!.bind(this.client);
     return new Promise((resolve, reject) => {
       fn(request, metadata, { deadline: Date.now() + (this.options.timeoutMs ?? 10_000) }, (error: grpc.ServiceError | null, response: T) =>

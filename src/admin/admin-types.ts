@@ -242,3 +242,19 @@ export interface RemoveRepositoryResponse {
   in_database: boolean;
   database_error: string;
 }
+
+export interface ListUntrackedRepositoriesRequest {
+  virtual_storage?: string;
+  older_than_ms?: number;
+}
+
+export interface UntrackedRepository {
+  virtual_storage: string;
+  storage: string;
+  relative_path: string;
+  modification_time_ms: number;
+}
+
+export interface ListUntrackedRepositoriesResponse {
+  repositories: UntrackedRepository[];
+}

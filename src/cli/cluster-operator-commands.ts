@@ -111,11 +111,13 @@ export function registerOperatorCommands(y: Argv, ctx: CommandContext): Argv {
     )
     .command(
       'list-untracked-repositories',
-      'list repositories on the storage nodes that the cluster does not track',
-      (b) => b.option('older-than', { type: 'string', default: '6h' }).option('delimiter', { type: 'string', default: '\n' }),
-      handler(ctx, 'list-untracked-repositories', async () => {
-        throw new CommandFailedError('not supported yet: the storage nodes have no RPC that lists the repositories on disk (upstream\'s InternalGitaly.WalkRepos)');
-      }),
+      'list repositories on the storage nodes that the database does not track (as JSON, one per delimiter)',
+      (b) =>
+        b
+          .option('older-than', { type: 'string', default: '6h', describe: 'only repositories unchanged for at least this long (e.g. 6h, 1s; 0: all); newer ones may be replicas being created' })
+          .option('delimiter', { type: 'string', default: '\n', describe: 'written after each repository' })
+          .option('virtual-storage', { type: 'string', describe: 'only this virtual storage (default: every one)' }),
+      handler(ctx, 'list-untracked-repositories', listUntrackedRepositories),
     )
     .command('members', 'the routers\' Raft group: list, add-learner, promote, remove', (b) => registerMembers(b, ctx))
     .command('transfer-leader', 'move Raft leadership to another voter and wait until it has moved', (b) => b.option('to', { type: 'number', describe: 'the Raft node id of the new leader' }), handler(ctx, 'transfer-leader', transferLeader));
@@ -177,6 +179,33 @@ async function listStorages(target: ClusterTarget, args: Args): Promise<number> 
 }
 
 // ---- repositories -----------------------------------------------------------------------
+
+/** A walk of every storage node's disk may be long; it is still bounded. */
+const UNTRACKED_WALK_TIMEOUT_MS = 60 * 60 * 1000;
+const UNTRACKED_HEADER = 'The following repositories were found on disk, but missing from the tracking database:\n';
+
+/** Upstream's output: a header before the first one, then each repository as JSON followed by the delimiter, as they are found. */
+async function listUntrackedRepositories(target: ClusterTarget, args: Args): Promise<number> {
+  const olderThan = parseDurationMs(str(args, 'older-than'));
+  if (!olderThan.ok) throw new UsageError(`--older-than: ${olderThan.reason}`);
+  const delimiter = typeof args['delimiter'] === 'string' ? args['delimiter'] : '\n';
+  const request = { virtual_storage: str(args, 'virtual-storage'), older_than_ms: olderThan.ms };
+  let printed = 0;
+  await withAnyRouter(target, async (client) => {
+    try {
+      for await (const batch of client.listUntrackedRepositories(request, UNTRACKED_WALK_TIMEOUT_MS)) {
+        const lines = batch.repositories.map((r) => `${JSON.stringify({ relative_path: r.relative_path, storage: r.storage, virtual_storage: r.virtual_storage })}${delimiter}`);
+        process.stdout.write(`${printed === 0 && lines.length > 0 ? UNTRACKED_HEADER : ''}${lines.join('')}`);
+        printed += lines.length;
+      }
+    } catch (error) {
+      // Part of the list is out: asking another router would print it twice.
+      if (printed > 0) throw new CommandFailedError(`the listing stopped after ${printed} repositories: ${describeError(error)}`);
+      throw error;
+    }
+  });
+  return 0;
+}
 
 async function dataloss(target: ClusterTarget, args: Args): Promise<number> {
   const partially = args['partially-unavailable'] === true;

@@ -90,6 +90,8 @@ export interface RaftConfig {
   readonly token: string;
   /** Raft traffic over TLS with [tls]'s certificate; null: plaintext. */
   readonly tls: { readonly caFile?: string } | null;
+  /** Present (true) when the router joins a running group rather than founding one with `peers`. */
+  readonly join?: true;
 }
 
 export interface RoutingConfig {
@@ -207,6 +209,7 @@ function raftConfig(r: ConfigFile['raft'], authToken: string): RaftConfig {
     proposalTimeoutMs: r.proposal_timeout,
     token: r.token.length > 0 ? r.token : authToken,
     tls: r.tls ? optional('caFile', r.ca_file) : null,
+    ...optional('join', r.join ? (true as const) : undefined),
   };
 }
 

@@ -16,7 +16,8 @@ export const peerSchema = z.strictObject({
 export const raftSchema = z.strictObject({
   node_id: nodeId,
   data_dir: absolutePath,
-  // Founding voters, this router included.
+  // Founding voters, this router included. With join = true: where to reach
+  // the group's members, and this router's own Raft listener.
   peers: z.array(peerSchema).min(1, 'list every founding member, this router included').max(b.peers.max),
   tick: duration({ minMs: b.tickMs.min, maxMs: b.tickMs.max }).default(d.tickMs),
   election_ticks: count(b.electionTicks.min, b.electionTicks.max).default(d.electionTicks),
@@ -28,4 +29,10 @@ export const raftSchema = z.strictObject({
   // Raft traffic over TLS with [tls]'s certificate; peers are checked against ca_file (default: the system's roots).
   tls: z.boolean().default(false),
   ca_file: absolutePath.optional(),
+  // true: this router joins a running group instead of founding one. It starts
+  // as no member at all and waits until an operator adds it
+  // (`members add-learner --id <node_id> --raft-address <its peers address>`,
+  // then `members promote`). Only read while its data_dir is empty: a router
+  // that has a Raft log keeps the membership its log says.
+  join: z.boolean().default(false),
 });

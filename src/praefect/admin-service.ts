@@ -3,6 +3,8 @@
 // repository's metadata, and the operator commands (upstream Praefect's
 // subcommands, plus Raft membership and leadership transfer).
 import * as grpc from '@grpc/grpc-js';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import {
   AdminRequestError,
   requireField,
@@ -16,6 +18,9 @@ import {
   type DatalossResponse,
   type DialNodesResponse,
   type DialResult,
+  type ListUntrackedRepositoriesRequest,
+  type ListUntrackedRepositoriesResponse,
+  type UntrackedRepository,
   type ListStoragesResponse,
   type QueueStatusResponse,
   type RaftStatusResponse,
@@ -30,7 +35,7 @@ import {
   type TransferLeaderResponse,
 } from '../admin/index.js';
 import type { ClusterAccess, ClusterView, DatalossEntry, RepositoryView } from '../cluster/index.js';
-import type { NodeDirectory } from '../config/index.js';
+import type { NodeAddress, NodeDirectory } from '../config/index.js';
 import { deleteReplicaJob, updateJob } from '../coordinator/index.js';
 import { DatabaseError, RepositoryExistsError, ReplicationQueue, RepositoryStore, type DatabasePool } from '../db/index.js';
 import { gitalyClient } from '../gitaly/index.js';
@@ -48,6 +53,8 @@ export interface AdminServiceDeps {
   readonly pool?: DatabasePool;
   /** Where AddRaftPeer records a new member's address. */
   readonly transport?: Pick<GrpcTransport, 'setPeer'>;
+  /** The raft data_dir: AddRaftPeer also writes the address there (learned-peers.json), so a restart keeps it. */
+  readonly raftDataDir?: string;
 }
 
 type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => void;
@@ -76,6 +83,39 @@ export function adminImplementation(deps: AdminServiceDeps): grpc.UntypedService
     TransferLeader: unary((request: { to: number; timeout_ms: number }) => transferLeader(deps, request.to, request.timeout_ms || DEFAULT_TRANSFER_TIMEOUT_MS)),
     TrackRepository: unary((request: TrackRepositoryRequest) => trackRepository(repositories, request)),
     RemoveRepository: unary((request: RemoveRepositoryRequest) => removeRepository(repositories, request)),
+    ListUntrackedRepositories: serverStreaming((request: ListUntrackedRepositoriesRequest, send, signal) => listUntrackedRepositories(repositories, request, send, signal)),
+  };
+}
+
+type Send<Res> = (message: Res) => Promise<void>;
+
+/** A server-streaming handler: `send` waits while the client is slow to read; the signal aborts when the client goes away. */
+function serverStreaming<Req, Res>(handle: (request: Req, send: Send<Res>, signal: AbortSignal) => Promise<void>): grpc.handleServerStreamingCall<Req, Res> {
+  return (call) => {
+    const controller = new AbortController();
+    call.on('cancelled', () => controller.abort(new Error('the client cancelled the call')));
+    const send: Send<Res> = (message) =>
+      new Promise<void>((resolve, reject) => {
+        const signal = controller.signal;
+        if (signal.aborted) return reject(signal.reason as Error);
+        if (call.write(message)) return resolve();
+        const onDrain = (): void => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        const onAbort = (): void => {
+          call.removeListener('drain', onDrain);
+          reject(signal.reason as Error);
+        };
+        call.once('drain', onDrain);
+        signal.addEventListener('abort', onAbort, { once: true });
+      });
+    handle(call.request, send, controller.signal).then(
+      () => call.end(),
+      (error: unknown) => {
+        if (!call.cancelled) call.emit('error', statusOf(error));
+      },
+    );
   };
 }
 
@@ -375,8 +415,41 @@ function addRaftPeer(deps: AdminServiceDeps, request: { node_id: number; raft_ad
   if (deps.transport === undefined) throw new AdminRequestError('FAILED_PRECONDITION', 'this router cannot add Raft peers (no transport given to the admin service)');
   if (!(request.node_id > 0)) throw new AdminRequestError('INVALID_ARGUMENT', 'node_id: must be a positive Raft node id');
   const address = requireField(request.raft_address, 'raft_address');
+  if (!/^[^:\s]+:\d{1,5}$/.test(address)) throw new AdminRequestError('INVALID_ARGUMENT', `raft_address: "${address}" is not HOST:PORT`);
+  if (deps.raftDataDir !== undefined) rememberPeer(deps.raftDataDir, request.node_id, address);
   deps.transport.setPeer(request.node_id, address);
   return {};
+}
+
+// ---- learned Raft peer addresses ------------------------------------------------
+// Raft's configuration entries carry node ids only, so an address told to a
+// router (AddRaftPeer) lives outside the log: in this file of its data_dir.
+
+const LEARNED_PEERS_FILE = 'learned-peers.json';
+/** A bound on the file: far more members than a Raft group should ever have. */
+const MAX_LEARNED_PEERS = 256;
+
+/** The addresses AddRaftPeer recorded in this data_dir, by node id; empty when there are none. */
+export function loadLearnedPeers(raftDataDir: string): Map<number, string> {
+  const file = path.join(raftDataDir, LEARNED_PEERS_FILE);
+  if (!existsSync(file)) return new Map();
+  const parsed = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+  const peers = new Map<number, string>();
+  for (const [id, address] of Object.entries(parsed !== null && typeof parsed === 'object' ? parsed : {})) {
+    if (Number.isSafeInteger(Number(id)) && Number(id) > 0 && typeof address === 'string' && address !== '') peers.set(Number(id), address);
+  }
+  return peers;
+}
+
+function rememberPeer(raftDataDir: string, nodeId: number, address: string): void {
+  const peers = loadLearnedPeers(raftDataDir);
+  if (peers.get(nodeId) === address) return;
+  peers.set(nodeId, address);
+  if (peers.size > MAX_LEARNED_PEERS) throw new AdminRequestError('FAILED_PRECONDITION', `this router already knows ${MAX_LEARNED_PEERS} learned peer addresses`);
+  const file = path.join(raftDataDir, LEARNED_PEERS_FILE);
+  // Write then rename: a crash leaves the old file or the new one, never half of one.
+  writeFileSync(`${file}.tmp`, `${JSON.stringify(Object.fromEntries(peers), null, 2)}\n`, { mode: 0o600 });
+  renameSync(`${file}.tmp`, file);
 }
 
 const CONF_CHANGE_OF = { 'add-learner': 'addLearner', promote: 'promote', remove: 'remove' } as const;
@@ -546,5 +619,83 @@ async function catalogueRecord(store: RepositoryStore | undefined, virtualStorag
     return { record: await store.get(virtualStorage, relativePath), error: '' };
   } catch (error) {
     return { record: undefined, error: messageOf(error) };
+  }
+}
+
+// ---- list-untracked-repositories ---------------------------------------------------
+
+/** Paths checked against the database in one query. */
+const UNTRACKED_BATCH = 500;
+
+async function listUntrackedRepositories(
+  { deps, store }: RepositoryDeps,
+  request: ListUntrackedRepositoriesRequest,
+  send: Send<ListUntrackedRepositoriesResponse>,
+  signal: AbortSignal,
+): Promise<void> {
+  const virtualStorage = request.virtual_storage ?? '';
+  if (virtualStorage !== '') requireVirtualStorage(deps, virtualStorage);
+  const nodes = configuredNodes(deps).all().filter((n) => virtualStorage === '' || n.virtualStorage === virtualStorage);
+  if (store === undefined) throw new AdminRequestError('FAILED_PRECONDITION', 'this router has no database configured');
+  // Ask the database before walking: without it nothing can be called untracked.
+  await untrackedCheck(() => store.trackedReplicaPaths(nodes[0]?.virtualStorage ?? '', []));
+  const olderThanMs = request.older_than_ms ?? 0;
+  const cutoffMs = olderThanMs > 0 ? Date.now() - olderThanMs : Number.POSITIVE_INFINITY;
+  for (const node of nodes) {
+    for await (const batch of walkNode(node, signal)) {
+      const old = batch.filter((r) => r.modification_time_ms <= cutoffMs);
+      if (old.length === 0) continue;
+      const tracked = await untrackedCheck(() => store.trackedReplicaPaths(node.virtualStorage, old.map((r) => r.relative_path)));
+      const untracked = old.filter((r) => !tracked.has(r.relative_path));
+      if (untracked.length > 0) await send({ repositories: untracked });
+    }
+  }
+}
+
+async function untrackedCheck<T>(query: () => Promise<T>): Promise<T> {
+  try {
+    return await query();
+  } catch (error) {
+    if (error instanceof DatabaseError) throw new AdminRequestError('UNAVAILABLE', `the database is unavailable, so tracked repositories cannot be told from untracked ones: ${error.message}`);
+    throw error;
+  }
+}
+
+interface WalkedRepository {
+  relative_path: string;
+  modification_time: { seconds: number; nanos: number } | null;
+}
+
+/** The node's repositories in batches of UNTRACKED_BATCH, read from its WalkRepos stream as the batches are consumed. */
+async function* walkNode(node: NodeAddress, signal: AbortSignal): AsyncGenerator<UntrackedRepository[]> {
+  const client = gitalyClient('gitaly.InternalGitaly', node.address, node.token === '' ? {} : { token: node.token });
+  const method = (client as unknown as Record<string, (request: object) => grpc.ClientReadableStream<WalkedRepository>>)['WalkRepos']!.bind(client);
+  const stream = method({ storage_name: node.storage });
+  const cancel = (): void => stream.cancel();
+  signal.addEventListener('abort', cancel, { once: true });
+  let batch: UntrackedRepository[] = [];
+  try {
+    for await (const found of stream as AsyncIterable<WalkedRepository>) {
+      const time = found.modification_time;
+      batch.push({
+        virtual_storage: node.virtualStorage,
+        storage: node.storage,
+        relative_path: found.relative_path,
+        modification_time_ms: time === null ? 0 : time.seconds * 1000 + Math.floor(time.nanos / 1e6),
+      });
+      if (batch.length >= UNTRACKED_BATCH) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length > 0) yield batch;
+  } catch (error) {
+    if (signal.aborted) throw error;
+    const details = typeof error === 'object' && error !== null && 'details' in error ? String(error.details) : messageOf(error);
+    throw new AdminRequestError('UNAVAILABLE', `storage ${node.virtualStorage}/${node.storage} (${node.address}) could not list its repositories: ${details}`);
+  } finally {
+    signal.removeEventListener('abort', cancel);
+    stream.cancel();
+    client.close();
   }
 }

@@ -16,7 +16,7 @@ import { healthProberFromConfig, nodeLatencyObserver, type HealthProber } from '
 import { createForwarder, type Forwarder } from '../proxy/index.js';
 import { clusterAdminService } from '../admin/index.js';
 import { guardService, type ServerAuthOptions } from '../auth/index.js';
-import { adminImplementation } from './admin-service.js';
+import { adminImplementation, loadLearnedPeers } from './admin-service.js';
 import { GrpcTransport, RaftDriver, raftServerOptions, registerRaftMetrics } from '../raft/index.js';
 import { LevelLogStore } from '../storage/index.js';
 import { openPool } from './database.js';
@@ -78,10 +78,12 @@ export class PraefectServer {
     const { config, logger } = options;
     const routerName = options.routerName ?? `router-${config.raft.nodeId}`;
     const failpoint = failpointHook(parseFailpoints(process.env[FAILPOINTS_ENV]));
-    const peers = new Map(config.raft.peers.map((p) => [p.id, p.address]));
-    const raftAddress = peers.get(config.raft.nodeId);
+    const configured = new Map(config.raft.peers.map((p) => [p.id, p.address]));
+    const raftAddress = configured.get(config.raft.nodeId);
     if (raftAddress === undefined) throw new Error(`raft.peers has no address for raft.node_id ${config.raft.nodeId}`);
     mkdirSync(config.raft.dataDir, { recursive: true });
+    // Members added since (AddRaftPeer) are known from the data_dir; the configuration wins for the ids it names.
+    const peers = new Map([...loadLearnedPeers(config.raft.dataDir), ...configured]);
     const store = await LevelLogStore.open(path.join(config.raft.dataDir, 'raft-log'));
     const stateMachine = await LevelClusterStateMachine.open(path.join(config.raft.dataDir, 'cluster-state'));
     const raftTls = raftCredentials(config);
@@ -97,7 +99,8 @@ export class PraefectServer {
       store,
       stateMachine,
       transport,
-      bootstrapVoters: [...peers.keys()],
+      // A joining router founds nothing: it waits to be added as a learner.
+      ...(config.raft.join === true ? {} : { bootstrapVoters: [...configured.keys()] }),
       tickMs: config.raft.tickMs,
       raft: { electionTicks: config.raft.electionTicks, heartbeatTicks: config.raft.heartbeatTicks },
       proposalTimeoutMs: config.raft.proposalTimeoutMs,
@@ -175,7 +178,7 @@ export class PraefectServer {
     const server = new grpc.Server(forwarder.serverOptions);
     forwarder.register(server);
     const admin = clusterAdminService().service;
-    server.addService(admin, guardService(admin, adminImplementation({ access, driver, prober, appliedIndex: () => stateMachine.appliedIndex(), nodes, pool, transport }), auth));
+    server.addService(admin, guardService(admin, adminImplementation({ access, driver, prober, appliedIndex: () => stateMachine.appliedIndex(), nodes, pool, transport, raftDataDir: config.raft.dataDir }), auth));
     const listen = config.listenAddr ?? '127.0.0.1:2305';
     const port = await bind(server, listen);
     const tlsAddress = await bindTls(server, config);

@@ -198,10 +198,45 @@ t.test('operating a running cluster', async (t) => {
     t.match(notVoter.stderr, /INVALID_ARGUMENT: to: node 7 is not a voter/);
   });
 
-  t.test('list-untracked-repositories says why it cannot run', async (t) => {
-    const r = await cli('list-untracked-repositories');
-    t.equal(r.code, 1);
-    t.match(r.stderr, /not supported yet: the storage nodes have no RPC that lists the repositories on disk/);
+  t.test('list-untracked-repositories lists what is on disk but not in the database', async (t) => {
+    const [one, three] = [new Rpc(cluster.storages[0]!.address, cluster.layout.token), new Rpc(cluster.storages[2]!.address, cluster.layout.token)];
+    t.teardown(() => [one, three].forEach((n) => n.close()));
+    await one.unary('/gitaly.RepositoryService/CreateRepository', { repository: { storage_name: 'gitaly-1', relative_path: 'stray/one.git' } });
+    await three.unary('/gitaly.RepositoryService/CreateRepository', { repository: { storage_name: 'gitaly-3', relative_path: 'stray/deep/two.git' } });
+    ok(t, await cli('create-repository', '--relative-path', 'ops/tracked.git'), 'create-repository');
+    const tracked = await admins[0]!.repositoryMetadata({ virtual_storage: 'default', relative_path: 'ops/tracked.git', fresh: true });
+
+    const r = await cli('list-untracked-repositories', '--older-than', '0');
+    ok(t, r, 'list-untracked-repositories');
+    const [header, ...lines] = r.stdout.split('\n').filter((l) => l !== '');
+    t.equal(header, 'The following repositories were found on disk, but missing from the tracking database:');
+    const listed = lines.map((l) => JSON.parse(l) as { relative_path: string; storage: string; virtual_storage: string });
+    t.same(Object.keys(listed[0]!), ['relative_path', 'storage', 'virtual_storage'], 'upstream\'s JSON keys, in its order');
+    t.same(listed.filter((l) => l.relative_path.startsWith('stray/')).sort((a, b) => a.storage.localeCompare(b.storage)), [
+      { relative_path: 'stray/one.git', storage: 'gitaly-1', virtual_storage: 'default' },
+      { relative_path: 'stray/deep/two.git', storage: 'gitaly-3', virtual_storage: 'default' },
+    ]);
+    const trackedPaths = new Set([tracked.replica_path, 'ops/found.git']);
+    t.same(listed.filter((l) => trackedPaths.has(l.relative_path)), [], 'tracked replicas (created, or tracked where found) are not listed');
+    t.ok(listed.every((l) => !l.relative_path.startsWith('+gitaly')), 'the nodes\' own folders are not listed');
+
+    const recent = await cli('list-untracked-repositories');
+    ok(t, recent, 'with the default --older-than 6h');
+    t.notMatch(recent.stdout, /stray\//, 'repositories newer than 6h are left out');
+    const [delimited, upstreamSpelling] = await Promise.all([
+      cli('list-untracked-repositories', '--older-than', '0s', '--delimiter', ';', '--virtual-storage', 'default'),
+      runCli('praefect', ['-config', cluster.routers[1]!.configFile, 'list-untracked-repositories', '-older-than', '1ms']),
+    ]);
+    ok(t, delimited, '--delimiter');
+    t.match(delimited.stdout, /^The following repositories were found on disk, but missing from the tracking database:\n(\{[^\n;]+\};)+$/);
+    ok(t, upstreamSpelling, 'praefect -config FILE list-untracked-repositories -older-than');
+    t.match(upstreamSpelling.stdout, '{"relative_path":"stray/one.git","storage":"gitaly-1","virtual_storage":"default"}\n');
+    const unknown = await cli('list-untracked-repositories', '--virtual-storage', 'nope');
+    t.equal(unknown.code, 1);
+    t.match(unknown.stderr, /INVALID_ARGUMENT: virtual_storage: unknown virtual storage "nope"/);
+    const bad = await cli('list-untracked-repositories', '--older-than', 'soon');
+    t.equal(bad.code, 2);
+    t.match(bad.stderr, /--older-than: /);
   });
 
   t.test('status with PostgreSQL stopped shows it down', async (t) => {
@@ -218,6 +253,10 @@ t.test('operating a running cluster', async (t) => {
       const check = await cli('check', '-q');
       t.equal(check.code, 1, 'check fails without the database');
       t.match(check.stdout, /that the database answers: Failed \(fatal\) error: /);
+      const untracked = await cli('list-untracked-repositories', '--older-than', '0');
+      t.equal(untracked.code, 1, 'list-untracked-repositories fails without the database');
+      t.match(untracked.stderr, /UNAVAILABLE: the database is unavailable, so tracked repositories cannot be told from untracked ones/);
+      t.equal(untracked.stdout, '', 'and lists nothing');
     } finally {
       await cluster.database.start();
     }

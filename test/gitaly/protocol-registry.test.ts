@@ -20,6 +20,7 @@ const REQUIRED_METHODS: Record<string, string[]> = {
   'gitaly.OperationService': ['UserCreateBranch', 'UserDeleteBranch', 'UserUpdateBranch', 'UserCommitFiles'],
   'gitaly.SmartHTTPService': ['InfoRefsUploadPack', 'InfoRefsReceivePack', 'PostUploadPack', 'PostReceivePack'],
   'gitaly.SSHService': ['SSHUploadPack', 'SSHReceivePack'],
+  'gitaly.InternalGitaly': ['WalkRepos'],
 };
 
 t.test('every method of every loaded proto is classified', async (t) => {
@@ -55,6 +56,10 @@ t.test('routing facts of representative methods', async (t) => {
   t.match(registry.get('/gitaly.SSHService/SSHReceivePack'), { operation: 'mutator', streaming: 'bidi' });
   t.match(registry.get('/gitaly.RepositoryService/CreateBundle'), { streaming: 'serverStream' });
   t.match(registry.get('/gitaly.ServerService/ServerInfo'), { scope: 'server', operation: 'accessor' });
+  t.match(registry.get('/gitaly.InternalGitaly/WalkRepos'), {
+    scope: 'storage', operation: 'accessor', streaming: 'serverStream',
+    storage: { names: ['storage_name'], numbers: [1] },
+  });
   t.match(registry.get('/grpc.health.v1.Health/Check'), { scope: 'server' });
   t.throws(() => registry.assertClassified(['/gitaly.RefService/NoSuchMethod']), UnclassifiedMethodError);
 });

@@ -4,6 +4,7 @@ import type { NodeContext } from '../node-context.js';
 import { blobService } from './blob-service.js';
 import { commitService } from './commit-service.js';
 import { healthService } from './health-service.js';
+import { internalService } from './internal-service.js';
 import { operationService } from './operation-service.js';
 import { refService } from './ref-service.js';
 import { repositoryService } from './repository-service.js';
@@ -22,6 +23,7 @@ export function nodeServices(node: NodeContext): Map<string, grpc.UntypedService
     ['gitaly.OperationService', operationService(node)],
     ['gitaly.SmartHTTPService', smartHttpService(node)],
     ['gitaly.SSHService', sshService(node)],
+    ['gitaly.InternalGitaly', internalService(node)],
   ]);
 }
 
