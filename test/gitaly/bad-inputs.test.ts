@@ -57,7 +57,7 @@ t.test('undecodable bytes are INVALID_ARGUMENT', async (t) => {
   t.equal(await statusOf(send(Buffer.from([0x08, 0x01]))), grpc.status.INVALID_ARGUMENT, 'repository field sent as a varint');
 });
 
-t.test('authentication: a missing token is UNAUTHENTICATED, a wrong one PERMISSION_DENIED (upstream's codes); health needs none', async (t) => {
+t.test('authentication: a missing token is UNAUTHENTICATED, a wrong one PERMISSION_DENIED, as upstream; health needs none', async (t) => {
   const anonymous = new Rpc(node.address);
   const wrong = new Rpc(node.address, 'not-the-secret');
   t.teardown(() => {
