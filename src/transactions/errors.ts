@@ -21,7 +21,7 @@ export class TransactionError extends Error {
     message: string,
   ) {
     super(message);
-    this.name = 'TransactionError';
+    this.name = new.target.name;
   }
 }
 
