@@ -32,4 +32,4 @@ export {
   withTransaction,
   type TransactionInfo,
   type PraefectServerInfo,
-} from '../gitaly/transaction-metadata.js';
+} from '../gitaly/index.js';
