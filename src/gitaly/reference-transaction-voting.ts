@@ -159,7 +159,7 @@ export class ReferenceTransactionVoting {
     if (isForceDeletionsOnly(changes)) return { verdict: 'commit' };
     const repository = typeof request.cwd === 'string' ? this.repositoryAt(request.cwd) : undefined;
     let verdict: VoteVerdict | 'error';
-    let message = '';
+    let message: string;
     try {
       verdict = await this.voteClient.vote(entry.context, repository, refUpdatesHash(changes), 'PREPARED_PHASE');
       message = verdict === 'commit' ? '' : `the transaction's vote ended in ${verdict.toUpperCase()}`;
