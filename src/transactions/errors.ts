@@ -13,7 +13,8 @@ export type TransactionErrorCode =
   | 'too_many_subtransactions'
   | 'unknown_voter'
   | 'invalid_hash'
-  | 'already_voted';
+  | 'already_voted'
+  | 'malformed_request';
 
 export class TransactionError extends Error {
   constructor(

@@ -23,7 +23,17 @@ export {
 } from './transaction-manager.js';
 export { TransactionMetrics, type TransactionAction } from './transaction-metrics.js';
 export { realVoteTimers, ManualVoteTimers, type VoteTimers, type TimerHandle } from './vote-timers.js';
-export { refTransactionService, addRefTransactionService, errorStatus, REF_TRANSACTION_SERVICE } from './ref-transaction-service.js';
+export {
+  refTransactionService,
+  addRefTransactionService,
+  castVote,
+  errorStatus,
+  REF_TRANSACTION_SERVICE,
+  type VoteRequest,
+  type VoteResponse,
+  type StopRequest,
+} from './ref-transaction-service.js';
+export { RefTransactionAnswers, VOTE_TRANSACTION_PATH, STOP_TRANSACTION_PATH } from './ref-transaction-answers.js';
 export {
   TRANSACTION_METADATA_KEY,
   PRAEFECT_SERVER_METADATA_KEY,

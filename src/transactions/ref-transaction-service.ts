@@ -10,14 +10,19 @@ import type { TransactionManager, VoteOutcome, VotePhase } from './transaction-m
 
 export const REF_TRANSACTION_SERVICE = 'gitaly.RefTransaction';
 
-interface VoteRequest {
+export interface VoteRequest {
   transaction_id: number;
   node: string;
-  reference_updates_hash: Buffer;
+  reference_updates_hash: Uint8Array;
+  /** The Phase enum's name, e.g. "PREPARED_PHASE". */
   phase: string;
 }
 
-interface StopRequest {
+export interface VoteResponse {
+  state: 'COMMIT' | 'ABORT' | 'STOP';
+}
+
+export interface StopRequest {
   transaction_id: number;
 }
 
@@ -29,44 +34,59 @@ const PHASES: Readonly<Record<string, VotePhase>> = {
   SYNCHRONIZED_PHASE: 'synchronized',
 };
 
-const STATES: Readonly<Record<VoteOutcome, string>> = { commit: 'COMMIT', abort: 'ABORT', stop: 'STOP' };
+const STATES: Readonly<Record<VoteOutcome, VoteResponse['state']>> = { commit: 'COMMIT', abort: 'ABORT', stop: 'STOP' };
 
 export function refTransactionService(manager: TransactionManager): grpc.UntypedServiceImplementation {
-  const voteTransaction: grpc.handleUnaryCall<VoteRequest, { state: string }> = (call, callback) => {
+  const voteTransaction: grpc.handleUnaryCall<VoteRequest, VoteResponse> = (call, callback) => {
     const request = call.request;
     if (isMalformed(request)) return callback(status(grpc.status.INVALID_ARGUMENT, `malformed request: ${request.malformed}`));
-    let answered = false;
-    // A voter that gives up waiting is out of the transaction, as upstream withdraws its vote.
-    call.once('cancelled', () => {
-      if (answered) return;
-      try {
-        manager.cancelVoter(request.transaction_id, request.node);
-      } catch {
-        // The transaction ended meanwhile: nothing to withdraw.
-      }
-    });
-    manager.vote(request.transaction_id, request.node, request.reference_updates_hash, PHASES[request.phase] ?? 'unknown').then(
-      (outcome) => {
-        answered = true;
-        callback(null, { state: STATES[outcome] });
-      },
-      (error: unknown) => {
-        answered = true;
-        callback(errorStatus(error));
-      },
+    const controller = new AbortController();
+    call.once('cancelled', () => controller.abort());
+    castVote(manager, request, controller.signal).then(
+      (response) => callback(null, response),
+      (error: unknown) => callback(errorStatus(error)),
     );
   };
   const stopTransaction: grpc.handleUnaryCall<StopRequest, object> = (call, callback) => {
     const request = call.request;
     if (isMalformed(request)) return callback(status(grpc.status.INVALID_ARGUMENT, `malformed request: ${request.malformed}`));
     try {
-      manager.stop(request.transaction_id);
-      callback(null, {});
+      callback(null, stopOne(manager, request));
     } catch (error) {
       callback(errorStatus(error));
     }
   };
   return { VoteTransaction: voteTransaction, StopTransaction: stopTransaction };
+}
+
+/**
+ * Casts the vote of a decoded VoteTransactionRequest. When `signal` aborts
+ * before the answer (the voter hung up), the voter is withdrawn, as
+ * upstream withdraws the vote of a cancelled call.
+ */
+export async function castVote(manager: TransactionManager, request: VoteRequest, signal?: AbortSignal): Promise<VoteResponse> {
+  let answered = false;
+  const withdraw = (): void => {
+    if (answered) return;
+    try {
+      manager.cancelVoter(request.transaction_id, request.node);
+    } catch {
+      // The transaction ended meanwhile: nothing to withdraw.
+    }
+  };
+  signal?.addEventListener('abort', withdraw, { once: true });
+  try {
+    const outcome = await manager.vote(request.transaction_id, request.node, request.reference_updates_hash, PHASES[request.phase] ?? 'unknown');
+    return { state: STATES[outcome] };
+  } finally {
+    answered = true;
+    signal?.removeEventListener('abort', withdraw);
+  }
+}
+
+function stopOne(manager: TransactionManager, request: StopRequest): object {
+  manager.stop(request.transaction_id);
+  return {};
 }
 
 /** Adds RefTransaction to a server, behind the v2 token check when `auth` has a token. */

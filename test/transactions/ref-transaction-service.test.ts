@@ -131,3 +131,27 @@ t.test('votes need the router token', async (t) => {
   t.equal(manager.summary(id).voted.length, 0);
   manager.cancel(id);
 });
+
+t.test('RefTransactionAnswers: the same answers as bytes, for the router transports', async (t) => {
+  const { gitalyProtocol } = await import('../../src/protocol/index.js');
+  const { RefTransactionAnswers, errorStatus, VOTE_TRANSACTION_PATH, STOP_TRANSACTION_PATH } = await import('../../src/transactions/index.js');
+  const root = gitalyProtocol().root;
+  const answers = new RefTransactionAnswers(manager, root);
+  t.ok(answers.handles(VOTE_TRANSACTION_PATH) && answers.handles(STOP_TRANSACTION_PATH));
+  t.notOk(answers.handles('/gitaly.RefService/FindBranch'));
+  const requestType = root.lookupType('gitaly.VoteTransactionRequest');
+  const responseType = root.lookupType('gitaly.VoteTransactionResponse');
+  const id = manager.register(primaryQuorum('gitaly-1', []));
+  const bytes = requestType.encode(requestType.fromObject({ transaction_id: id, node: 'gitaly-1', reference_updates_hash: hash('x'), phase: 'PREPARED_PHASE' })).finish();
+  const response = responseType.toObject(responseType.decode(await answers.answer(VOTE_TRANSACTION_PATH, bytes)), { enums: String, defaults: true });
+  t.same(response, { state: 'COMMIT' });
+  await answers.answer(STOP_TRANSACTION_PATH, root.lookupType('gitaly.StopTransactionRequest').encode({ transaction_id: id }).finish());
+  t.equal(manager.summary(id).state, 'stopped');
+  const malformed = await answers.answer(VOTE_TRANSACTION_PATH, Buffer.from([0xff, 0xff, 0xff])).catch((e: unknown) => errorStatus(e).code);
+  t.equal(malformed, grpc.status.INVALID_ARGUMENT);
+  const afterStop = responseType.toObject(responseType.decode(await answers.answer(VOTE_TRANSACTION_PATH, bytes)), { enums: String, defaults: true });
+  t.same(afterStop, { state: 'STOP' }, 'a vote after the stop is answered STOP');
+  manager.cancel(id);
+  const gone = await answers.answer(VOTE_TRANSACTION_PATH, bytes).catch((e: unknown) => errorStatus(e).code);
+  t.equal(gone, grpc.status.CANCELLED);
+});
