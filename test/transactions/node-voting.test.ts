@@ -252,3 +252,18 @@ t.test('PostReceivePack: a push to all three nodes is voted through git receive-
   t.same(await Promise.all(dirs.map((dir) => refOf(dir))), [pushed, pushed, pushed], 'main stayed where it was everywhere');
   t.equal(await refOf(dirs[0] as string, 'refs/heads/other'), undefined);
 });
+
+t.test('deleting a reference packed on one node and loose on the others is one vote everywhere', async (t) => {
+  const router = await startRouter(30_000);
+  t.teardown(() => router.close());
+  const { repos, dirs } = await newRepo();
+  await Promise.all(repos.map((repo, i) => commitFiles(i, repo, 'base\n')));
+  await git(dirs[0] as string, 'pack-refs', '--all');
+  const id = router.manager.register(primaryQuorum(STORAGES[0], STORAGES.slice(1)));
+  const deletes = repos.map((repository, i) =>
+    (rpcs[i] as Rpc).unary('/gitaly.RefService/DeleteRefs', { repository, refs: [Buffer.from('refs/heads/main')] }, metadataFor(router, id, i)),
+  );
+  t.same(await settledCodes(deletes), ['ok', 'ok', 'ok']);
+  t.same(await Promise.all(dirs.map((dir) => refOf(dir))), [undefined, undefined, undefined]);
+  t.match(router.manager.cancel(id), { subtransactions: 1, voters: { 'gitaly-1': 'committed', 'gitaly-2': 'committed', 'gitaly-3': 'committed' } });
+});
