@@ -121,12 +121,13 @@ export class TransactionManager {
     }
   }
 
-  /** Stops the transaction: waiting and later voters get STOP. Idempotent. */
+  /** Stops the transaction: waiting and later voters get STOP. Idempotent; an aborted transaction stays aborted. */
   stop(id: number): void {
     const live = this.find(id);
     const { transaction } = live;
     if (transaction.state === 'cancelled') throw new TransactionCancelledError(id);
-    if (transaction.state === 'stopped') return;
+    // Stopped already, or aborted by a timeout: later votes fail either way.
+    if (transaction.state !== 'open') return;
     transaction.stop();
     this.metrics?.count('stopped');
     this.settle(id, live);
