@@ -30,3 +30,17 @@ export {
   type ServerAddress,
 } from './gitaly-servers.js';
 export { checksumOfShowRef, ZERO_CHECKSUM } from './git/index.js';
+export {
+  TRANSACTION_METADATA_KEY,
+  PRAEFECT_SERVER_METADATA_KEY,
+  encodeTransactionMetadata,
+  encodePraefectServerMetadata,
+  parseTransactionContext,
+  withTransaction,
+  voteTarget,
+  type TransactionInfo,
+  type PraefectServerInfo,
+  type TransactionContext,
+} from './transaction-metadata.js';
+export { VoteClient, VoteFailedError, type VoteVerdict, type VoteClientOptions } from './vote-client.js';
+export { refUpdatesHash, isForceDeletionsOnly } from './ref-updates-vote.js';

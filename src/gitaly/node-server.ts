@@ -8,13 +8,14 @@ import { pino, type Logger } from 'pino';
 import { guardService, type AuthObserver } from '../auth/index.js';
 import { findProjectRoot, gitalyProtocol } from '../protocol/index.js';
 import type { GitalyConfig } from './config.js';
-import { GitRunner } from './git-runner.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { StorageLocator } from './locator.js';
 import { observeService, type CallObserver } from './call-observer.js';
 import { createNodeMetrics, serveMetrics, splitHostPort } from './metrics.js';
 import type { NodeContext } from './node-context.js';
+import { ReferenceTransactionVoting } from './reference-transaction-voting.js';
 import { nodeServices, UNAUTHENTICATED_SERVICES } from './services/index.js';
+import { TransactionalGitRunner, transactionalService } from './transactional-calls.js';
 
 export interface RunningNode {
   /** host:port the gRPC server listens on (with the real port when 0 was asked). */
@@ -34,6 +35,7 @@ export async function startGitalyNode(config: GitalyConfig, options: StartOption
   const log = options.logger ?? pino({ level: config.logging.level, name: 'gitaly' });
   const node = createNodeContext(config, log);
   await prepareStorages(node);
+  const voting = await ReferenceTransactionVoting.start({ locator: node.locator, log });
   const metrics = createNodeMetrics(node.git);
   const observeCall: CallObserver = (call) => {
     metrics.observeCall(call);
@@ -43,7 +45,7 @@ export async function startGitalyNode(config: GitalyConfig, options: StartOption
     'grpc.max_receive_message_length': config.grpc.max_receive_message_bytes,
     'grpc.max_send_message_length': config.grpc.max_send_message_bytes,
   });
-  registerServices(server, node, metrics.observeAuth, observeCall);
+  registerServices(server, node, voting, metrics.observeAuth, observeCall);
   const { host, port } = splitHostPort(config.listen_addr);
   const boundPort = await bind(server, bracketed(host, port), grpc.ServerCredentials.createInsecure());
   const tlsAddress = await bindTls(server, config);
@@ -60,6 +62,7 @@ export async function startGitalyNode(config: GitalyConfig, options: StartOption
     async close() {
       await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
       await metricsServer?.close();
+      await voting.close();
     },
   };
 }
@@ -68,7 +71,7 @@ export function createNodeContext(config: GitalyConfig, log: Logger): NodeContex
   return {
     config,
     locator: new StorageLocator(config.storage),
-    git: new GitRunner({
+    git: new TransactionalGitRunner({
       binPath: config.git.bin_path,
       maxConcurrent: config.git.max_concurrent,
       maxQueued: config.git.max_queued,
@@ -85,13 +88,14 @@ export function createNodeContext(config: GitalyConfig, log: Logger): NodeContex
 
 // Every served method must be classified for routing, and every declared
 // service must be implemented: a gap is a startup error, not a runtime one.
-function registerServices(server: grpc.Server, node: NodeContext, observeAuth: AuthObserver, observeCall: CallObserver): void {
+function registerServices(server: grpc.Server, node: NodeContext, voting: ReferenceTransactionVoting, observeAuth: AuthObserver, observeCall: CallObserver): void {
   const protocol = gitalyProtocol();
   const implementations = nodeServices(node);
   const served: string[] = [];
-  for (const [name, implementation] of implementations) {
+  for (const [name, plain] of implementations) {
     const definition = protocol.serverServices.get(name);
     if (definition === undefined) throw new Error(`no .proto declares service ${name}`);
+    const implementation = transactionalService(definition, plain, voting, protocol.registry);
     for (const [method, info] of Object.entries(definition)) {
       if (implementation[method] === undefined) throw new Error(`${name}/${method} is declared but not implemented`);
       served.push(info.path);

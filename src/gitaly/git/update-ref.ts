@@ -10,6 +10,7 @@ import {
 } from '../errors.js';
 import { GitCommandError, type GitRunner } from '../git-runner.js';
 import { ZERO_OID } from './revision.js';
+import { pinTransactionalDeletions } from '../transactional-deletions.js';
 
 export interface RefUpdate {
   ref: string;
@@ -28,8 +29,9 @@ export interface UpdateRefOptions {
 
 export async function updateRefs(git: GitRunner, gitDir: string, updates: readonly RefUpdate[], options: UpdateRefOptions = {}): Promise<void> {
   if (updates.length === 0) return;
+  const pinned = await pinTransactionalDeletions(git, gitDir, updates, options.signal);
   // With -z every command and every argument ends in NUL.
-  const stdin = ['start', ...updates.map(instruction), 'prepare', 'commit'].map((line) => `${line}\0`).join('');
+  const stdin = ['start', ...pinned.map(instruction), 'prepare', 'commit'].map((line) => `${line}\0`).join('');
   try {
     await git.run({ gitDir, args: ['update-ref', '--stdin', '-z'], stdin, env: options.env, signal: options.signal });
   } catch (error) {
