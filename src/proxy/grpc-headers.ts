@@ -4,14 +4,15 @@ import type http2 from 'node:http2';
 import { constants as h2 } from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import { InvalidRequestError } from './errors.js';
+import { ROUTER_OWNED_METADATA } from './router-owned-metadata.js';
 
 /** Connection-specific or rewritten by us; never copied from one hop to the next. */
 const HOP_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'content-length', 'authorization', 'grpc-timeout']);
 
-/** The client's headers a node may see: no pseudo-headers, no hop headers. */
+/** The client's headers a node may see: no pseudo-headers, no hop headers, nothing the router owns. */
 export function forwardableHeaders(headers: http2.IncomingHttpHeaders, into: http2.OutgoingHttpHeaders): http2.OutgoingHttpHeaders {
   for (const key in headers) {
-    if (key.charCodeAt(0) !== 58 && !HOP_HEADERS.has(key)) into[key] = headers[key];
+    if (key.charCodeAt(0) !== 58 && !HOP_HEADERS.has(key) && !ROUTER_OWNED_METADATA.has(key)) into[key] = headers[key];
   }
   return into;
 }

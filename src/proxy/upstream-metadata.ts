@@ -3,6 +3,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { AUTHORIZATION_METADATA_KEY, makeV2AuthorizationHeader, systemClockSec, type ClockSec } from '../auth/index.js';
 import type { Route } from './route.js';
+import { ROUTER_OWNED_METADATA } from './router-owned-metadata.js';
 
 /**
  * A v2 token names its second, so one header per secret and second serves
@@ -26,6 +27,7 @@ export class InternalTokens {
 export function upstreamMetadata(incoming: grpc.Metadata, route: Route, tokens: InternalTokens): grpc.Metadata {
   const metadata = incoming.clone();
   metadata.remove(AUTHORIZATION_METADATA_KEY);
+  for (const key of ROUTER_OWNED_METADATA) metadata.remove(key);
   if (route.metadata !== undefined) {
     for (const [key, value] of Object.entries(route.metadata)) metadata.set(key, value);
   }

@@ -21,6 +21,7 @@ const REQUIRED_METHODS: Record<string, string[]> = {
   'gitaly.SmartHTTPService': ['InfoRefsUploadPack', 'InfoRefsReceivePack', 'PostUploadPack', 'PostReceivePack'],
   'gitaly.SSHService': ['SSHUploadPack', 'SSHReceivePack'],
   'gitaly.InternalGitaly': ['WalkRepos'],
+  'gitaly.RefTransaction': ['VoteTransaction', 'StopTransaction'],
 };
 
 t.test('every method of every loaded proto is classified', async (t) => {

@@ -142,6 +142,8 @@ for (const [transport, startProxy] of TRANSPORTS) {
       const metadata = new grpc.Metadata();
       metadata.set('x-client', 'hello');
       metadata.set('authorization', 'Bearer the-client-token');
+      metadata.set('gitaly-reference-transaction', 'eyJpZCI6MX0=');
+      metadata.set('gitaly-praefect-server', 'eyJsaXN0ZW5fYWRkciI6InRjcDovL2V2aWw6MSJ9');
       const stream = client.makeServerStreamRequest(FIND_ALL, identity, identity, repoRequest('gitaly.FindAllBranchNamesRequest'), metadata, {});
       stream.on('error', () => undefined);
       const messages: Buffer[] = [];
@@ -151,6 +153,8 @@ for (const [transport, startProxy] of TRANSPORTS) {
       const status = await statusOfCall(stream);
       const nodeSaw = await seen.promise;
       t.same(nodeSaw.get('x-client'), ['hello'], 'request metadata reaches the node');
+      t.same(nodeSaw.get('gitaly-reference-transaction'), [], 'a client cannot put a call into a reference transaction');
+      t.same(nodeSaw.get('gitaly-praefect-server'), [], 'nor tell a node where to vote');
       t.same(checkV2Token(String(nodeSaw.get('authorization')[0]), NODE_TOKEN, Math.floor(Date.now() / 1000)), { ok: true }, 'with the internal token in place of the client\'s');
       t.same((await headers.promise).get('x-node-header'), ['from the node'], 'response headers reach the client');
       t.equal(messages.length, 1, 'the message before the error arrives');
