@@ -324,7 +324,7 @@ t.test('nodes with tokens: the worker authenticates to the target and hands it t
   await wrong.queue.enqueue({ changeType: 'delete_replica', repositoryId, virtualStorage: VIRTUAL_STORAGE, relativePath: 'x', replicaPath, targetStorage: 'secure-2' });
   const rejected = worker(t, wrong);
   t.equal(await rejected.worker.runOnce(), 1);
-  t.match(rejected.reports[0], { outcome: 'failed', error: { grpcCode: grpc.status.UNAUTHENTICATED } });
+  t.match(rejected.reports[0], { outcome: 'failed', error: { grpcCode: grpc.status.PERMISSION_DENIED } });
 });
 
 t.test('options are checked', async (t) => {
