@@ -16,7 +16,8 @@ import { healthProberFromConfig, nodeLatencyObserver, type HealthProber } from '
 import { createForwarder, type Forwarder } from '../proxy/index.js';
 import { clusterAdminService } from '../admin/index.js';
 import { guardService, type ServerAuthOptions } from '../auth/index.js';
-import { adminImplementation, loadLearnedPeers } from './admin-service.js';
+import { loadLearnedPeers } from './admin-raft.js';
+import { adminImplementation } from './admin-service.js';
 import { GrpcTransport, RaftDriver, raftServerOptions, registerRaftMetrics } from '../raft/index.js';
 import { LevelLogStore } from '../storage/index.js';
 import { openPool } from './database.js';
