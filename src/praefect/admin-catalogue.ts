@@ -112,5 +112,3 @@ async function catalogueRecord(store: RepositoryStore | undefined, virtualStorag
     return { record: undefined, error: messageOf(error) };
   }
 }
-
-// ---- list-untracked-repositories ---------------------------------------------------

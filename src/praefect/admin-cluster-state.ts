@@ -88,5 +88,3 @@ export async function dialNodes(deps: AdminServiceDeps, timeoutMs: number): Prom
     client.close();
   }
 }
-
-// ---- Raft membership and leadership ---------------------------------------------

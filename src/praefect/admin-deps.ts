@@ -39,8 +39,6 @@ export function requireConfiguredStorage(deps: AdminServiceDeps, virtualStorage:
 export function describe(repository: Pick<RepositoryView, 'virtualStorage' | 'relativePath'>): string {
   return `${repository.virtualStorage}/${repository.relativePath}`;
 }
-
-// ---- replication queue and storage nodes ---------------------------------------
 export interface RepositoryDeps {
   readonly deps: AdminServiceDeps;
   readonly queue: ReplicationQueue | undefined;

@@ -77,8 +77,6 @@ export async function requireFresh(access: ClusterAccess): Promise<void> {
   const freshError = await freshen(access, true);
   if (freshError !== '') throw new AdminRequestError('UNAVAILABLE', `cannot read fresh cluster state (no Raft quorum reachable from router ${access.routerName}?): ${freshError}`);
 }
-
-// ---- Raft and cluster state ----------------------------------------------------
 export function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
@@ -97,5 +95,3 @@ export function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: str
     );
   });
 }
-
-// ---- track-repository and remove-repository --------------------------------------

@@ -33,8 +33,6 @@ export function addRaftPeer(deps: AdminServiceDeps, request: { node_id: number; 
   deps.transport.setPeer(request.node_id, address);
   return {};
 }
-
-// ---- learned Raft peer addresses ------------------------------------------------
 // Raft's configuration entries carry node ids only, so an address told to a
 // router (AddRaftPeer) lives outside the log: in this file of its data_dir.
 const LEARNED_PEERS_FILE = 'learned-peers.json';

@@ -36,8 +36,6 @@ export async function repositoryMetadata(deps: AdminServiceDeps, request: Reposi
     fresh: request.fresh === true,
   };
 }
-
-// ---- dataloss, accept-dataloss, set-replication-factor ---------------------------
 export async function datalossOf(deps: AdminServiceDeps, request: DatalossRequest): Promise<DatalossResponse> {
   const virtualStorage = request.virtual_storage ?? '';
   const known = deps.nodes?.virtualStorages() ?? [];

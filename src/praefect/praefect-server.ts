@@ -13,7 +13,7 @@ import { createClusterRouter, PostgresCatalogue } from '../coordinator/index.js'
 import { ReplicationQueue, RepositoryStore, type DatabasePool } from '../db/index.js';
 import { Reconciler, ReplicationWorker, replicationQueueOptions } from '../replication/index.js';
 import { healthProberFromConfig, nodeLatencyObserver, type HealthProber } from '../health/index.js';
-import { createForwarder, type Forwarder } from '../proxy/index.js';
+import { createForwarder, stopServer, type Forwarder } from '../proxy/index.js';
 import { clusterAdminService } from '../admin/index.js';
 import { guardService, type ServerAuthOptions } from '../auth/index.js';
 import { loadLearnedPeers } from './admin-raft.js';
@@ -204,7 +204,7 @@ export class PraefectServer {
   /** Stops taking calls, lets those in flight finish (up to graceMs), then stops Raft and closes the stores. */
   async stop(graceMs = 5_000): Promise<void> {
     const { front, publisher, worker, reconciler, metrics, transport, raftServer, stateMachine } = this.parts;
-    await shutdown(front.server, graceMs);
+    await stopServer(front.server, graceMs);
     front.forwarder.close();
     reconciler.stop();
     await worker.stop();
@@ -229,20 +229,6 @@ async function bindTls(server: grpc.Server, config: PraefectConfig): Promise<str
   const credentials = grpc.ServerCredentials.createSsl(null, [{ cert_chain: readFileSync(config.tls.certificatePath), private_key: readFileSync(config.tls.keyPath) }], false);
   const port = await bind(server, config.tlsListenAddr, credentials);
   return `${config.tlsListenAddr.slice(0, config.tlsListenAddr.lastIndexOf(':'))}:${port}`;
-}
-
-/** Stops taking calls and waits up to graceMs for those in flight, then cuts them off. */
-function shutdown(server: grpc.Server, graceMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      server.forceShutdown();
-      resolve();
-    }, graceMs);
-    server.tryShutdown(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
 }
 
 function optionalFailpoint(hook: ((name: string) => void) | undefined): { failpoint?: (name: string) => void } {

@@ -107,7 +107,13 @@ export async function startForwardingServer(options: ForwarderOptions, listen = 
 }
 
 async function shutdown(server: grpc.Server, forwarder: Forwarder, graceMs: number): Promise<void> {
-  await new Promise<void>((resolve) => {
+  await stopServer(server, graceMs);
+  forwarder.close();
+}
+
+/** Stops taking calls and waits up to graceMs for those in flight, then cuts them off. */
+export function stopServer(server: grpc.Server, graceMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
     const timer = setTimeout(() => {
       server.forceShutdown();
       resolve();
@@ -117,5 +123,4 @@ async function shutdown(server: grpc.Server, forwarder: Forwarder, graceMs: numb
       resolve();
     });
   });
-  forwarder.close();
 }

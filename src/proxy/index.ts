@@ -14,7 +14,7 @@ export {
   type RoutingErrorCode,
 } from './errors.js';
 export { grpcStatusOf, statusOfError } from './error-status.js';
-export { createForwarder, startForwardingServer, type Forwarder, type ForwardingListener, type RunningForwarder } from './forwarding-server.js';
+export { createForwarder, startForwardingServer, stopServer, type Forwarder, type ForwardingListener, type RunningForwarder } from './forwarding-server.js';
 export { startH2ForwardingServer } from './h2-forwarding-server.js';
 export { DEFAULT_LIMITS, type ForwarderLimits, type ForwarderOptions } from './forwarder-options.js';
 export { FirstMessageCodec, type RequestFacts } from './first-message.js';
