@@ -10,6 +10,7 @@ import { raftSchema } from './raft-schema.js';
 import { reconciliationSchema } from './reconciliation-schema.js';
 import { replicationSchema } from './replication-schema.js';
 import { routingSchema } from './routing-schema.js';
+import { transactionsSchema } from './transactions-schema.js';
 import { virtualStorageSchema } from './virtual-storage-schema.js';
 
 const filePath = z.string().min(1, 'must not be empty').max(BOUNDS.pathLength.max);
@@ -47,6 +48,7 @@ export const configSchema = z.strictObject({
   database: databaseSchema.prefault({}),
   raft: raftSchema,
   routing: routingSchema.prefault({}),
+  transactions: transactionsSchema.prefault({}),
 });
 
 /** The validated file, still in its own key names; see praefect-config.ts for the shape code uses. */

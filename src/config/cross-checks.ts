@@ -134,6 +134,15 @@ function backoff(raw: RawTable): RawProblem[] {
   return [{ path: ['replication', 'retry_backoff_base'], message: `must not exceed retry_backoff_max (${formatDurationMs(maxMs)})` }];
 }
 
+// The client waits for late secondaries at most this long, and DESIGN §10 promises no longer than the vote timeout.
+function secondaryTimeout(raw: RawTable): RawProblem[] {
+  const transactions = tableAt(raw, 'transactions');
+  const secondaryMs = orDefault(transactions, 'secondary_timeout', durationAt, DEFAULTS.transactions.secondaryTimeoutMs);
+  const voteMs = orDefault(transactions, 'vote_timeout', durationAt, DEFAULTS.transactions.voteTimeoutMs);
+  if (secondaryMs === undefined || voteMs === undefined || secondaryMs <= voteMs) return [];
+  return [{ path: ['transactions', 'secondary_timeout'], message: `must not exceed vote_timeout (${formatDurationMs(voteMs)})` }];
+}
+
 /** The default when the key is absent; undefined when it is present but invalid (the schema reports that). */
 function orDefault(
   table: RawTable | undefined,
@@ -173,4 +182,5 @@ const CHECKS: readonly Check[] = [
   probeTimeout,
   errorThresholds,
   backoff,
+  secondaryTimeout,
 ];

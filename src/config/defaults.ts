@@ -55,6 +55,13 @@ export const DEFAULTS = {
     snapshotEveryEntries: 10_000,
     proposalTimeoutMs: 10 * SECOND_MS,
   },
+  transactions: {
+    enabled: true,
+    voteTimeoutMs: 10 * SECOND_MS,
+    secondaryTimeoutMs: 2 * SECOND_MS,
+    /** Request bytes a secondary may have unsent before it is cut off (not a config key). */
+    maxSecondaryBufferedBytes: 16 * 1024 * 1024,
+  },
   routing: {
     freshReads: true,
     maxInFlight: 4_096,
@@ -101,5 +108,9 @@ export const BOUNDS = {
   },
   routing: {
     maxInFlight: { min: 1, max: 1_000_000 },
+  },
+  transactions: {
+    voteTimeoutMs: { min: 10, max: 10 * MINUTE_MS },
+    secondaryTimeoutMs: { min: 1, max: 10 * MINUTE_MS },
   },
 } as const;

@@ -21,6 +21,7 @@ export type {
   RaftConfig,
   RaftPeer,
   RoutingConfig,
+  TransactionsConfig,
   LogLevel,
   SslMode,
 } from './praefect-config.js';

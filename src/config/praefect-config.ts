@@ -100,6 +100,13 @@ export interface RoutingConfig {
   readonly maxInFlightPerRepository: number;
 }
 
+export interface TransactionsConfig {
+  readonly enabled: boolean;
+  readonly voteTimeoutMs: number;
+  readonly secondaryTimeoutMs: number;
+  readonly voteAddress?: string;
+}
+
 export interface PraefectConfig {
   readonly listenAddr?: string;
   readonly tlsListenAddr?: string;
@@ -117,6 +124,7 @@ export interface PraefectConfig {
   readonly database: DatabaseConfig;
   readonly raft: RaftConfig;
   readonly routing: RoutingConfig;
+  readonly transactions: TransactionsConfig;
 }
 
 export function toPraefectConfig(file: ConfigFile): PraefectConfig {
@@ -146,6 +154,12 @@ export function toPraefectConfig(file: ConfigFile): PraefectConfig {
       freshReads: file.routing.fresh_reads,
       maxInFlight: file.routing.max_in_flight,
       maxInFlightPerRepository: file.routing.max_in_flight_per_repository,
+    },
+    transactions: {
+      enabled: file.transactions.enabled,
+      voteTimeoutMs: file.transactions.vote_timeout,
+      secondaryTimeoutMs: file.transactions.secondary_timeout,
+      ...optional('voteAddress', file.transactions.vote_address),
     },
   };
 }

@@ -1,7 +1,9 @@
 // The Router the forwarder asks for every call (DESIGN §7): repository calls
 // by their operation, storage-scoped accessors to any healthy node.
 import { RoutingError, type RepositoryRef, type Route, type RouteRequest, type Router } from '../proxy/index.js';
+import { gitalyProtocol } from '../protocol/index.js';
 import { createRoute } from './create-route.js';
+import { assertTransactionsClassified } from './transactional-methods.js';
 import { readRoute } from './read-route.js';
 import { removeRoute } from './remove-route.js';
 import { RouteContext, routeTarget } from './route-context.js';
@@ -17,6 +19,8 @@ export const CREATING_METHODS: ReadonlySet<string> = new Set([
 export const REMOVING_METHODS: ReadonlySet<string> = new Set(['/gitaly.RepositoryService/RemoveRepository']);
 
 export function createClusterRouter(options: ClusterRouterOptions): Router {
+  // Startup fails, rather than a write later, when a mutator's voting is not decided.
+  assertTransactionsClassified(gitalyProtocol().registry);
   const ctx = new RouteContext(options);
   return async (request) => {
     if (request.method.scope === 'storage') return storageRoute(ctx, request);
@@ -42,7 +46,7 @@ async function repositoryRoute(ctx: RouteContext, request: RouteRequest, ref: Re
     case 'accessor':
       return readRoute(ctx, request, repository);
     case 'mutator':
-      return mutatorRoute(ctx, repository.repositoryId);
+      return mutatorRoute(ctx, repository.repositoryId, path);
     case 'maintenance':
       return maintenanceRoute(ctx, repository.repositoryId);
   }

@@ -3,6 +3,8 @@
 // with a write intent and a generation bump, creation through PostgreSQL and
 // Raft, removal through Raft.
 export { createClusterRouter, CREATING_METHODS, REMOVING_METHODS } from './cluster-router.js';
-export type { ClusterRouterOptions, JobSink, NodeResultObserver, Reachability, RepositoryCatalogue } from './router-deps.js';
+export type { ClusterRouterOptions, JobSink, NodeResultObserver, Reachability, RepositoryCatalogue, RouterTransactions, TxReplicationReason } from './router-deps.js';
+export { TRANSACTIONAL_METHODS, NON_TRANSACTIONAL_MUTATORS, transactionClassificationProblems } from './transactional-methods.js';
+export { secondaryVerdicts } from './transaction-route.js';
 export { deleteReplicaJob, updateJob } from './replication-jobs.js';
 export { PostgresCatalogue } from './postgres-catalogue.js';

@@ -29,13 +29,16 @@ function primaryCandidate(repository: RepositoryView, candidates: readonly strin
 }
 
 /**
- * A replica with a write in flight (an outstanding intent) may already show
- * it while the others do not; reading it and then another replica could see
- * the write appear and vanish. So reads prefer replicas without one, and use
- * those with one only when no other is up to date (then that single copy
- * changes monotonically).
+ * While a write is in flight (an outstanding intent) the replicas that take
+ * it may show it at different moments: the primary, and with reference
+ * transactions every secondary that votes. Reading one that has it and then
+ * one that has not yet would see the write appear and vanish. So during a
+ * write reads go to the primary alone, whose copy changes once; only when it
+ * cannot serve do they go to the replicas no intent names.
  */
 function settledFirst(repository: RepositoryView, candidates: readonly string[]): string[] {
+  if (repository.writeIntents.length === 0) return [...candidates];
+  if (repository.primary !== null && candidates.includes(repository.primary)) return [repository.primary];
   const writing = new Set(repository.writeIntents.map((intent) => intent.storage));
   const settled = candidates.filter((s) => !writing.has(s));
   return settled.length > 0 ? settled : [...candidates];

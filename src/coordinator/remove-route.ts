@@ -6,7 +6,8 @@ import type { RepositoryView } from '../cluster/index.js';
 import { RoutingError, type Route } from '../proxy/index.js';
 import { deleteReplicaJob, enqueueAll } from './replication-jobs.js';
 import type { RouteContext } from './route-context.js';
-import { describeRepo, writeTarget } from './write-route.js';
+import { describeRepo } from './write-finish.js';
+import { writeTarget } from './write-route.js';
 
 export async function removeRoute(ctx: RouteContext, repositoryId: number): Promise<Route> {
   const target = await writeTarget(ctx, repositoryId);

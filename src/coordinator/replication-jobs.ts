@@ -5,8 +5,10 @@ import type { RepositoryView } from '../cluster/index.js';
 import type { ReplicationJob } from '../db/index.js';
 import type { RouteContext } from './route-context.js';
 
-export function updateJob(repository: RepositoryView, source: string, target: string): ReplicationJob {
+/** `reason`: why a replica of a transactional write was left behind, kept in the job's params. */
+export function updateJob(repository: RepositoryView, source: string, target: string, reason?: string): ReplicationJob {
   return {
+    ...(reason === undefined ? {} : { params: { reason } }),
     changeType: 'update',
     repositoryId: repository.repositoryId,
     virtualStorage: repository.virtualStorage,

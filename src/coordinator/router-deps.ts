@@ -5,6 +5,7 @@ import type pino from 'pino';
 import type { ClusterAccess } from '../cluster/index.js';
 import type { ReplicationJob } from '../db/index.js';
 import type { NodeDirectory } from '../config/index.js';
+import type { TransactionManager } from '../transactions/index.js';
 
 /** The PostgreSQL side of creation and deletion (DESIGN §6). */
 export interface RepositoryCatalogue {
@@ -37,6 +38,8 @@ export interface ClusterRouterOptions {
   readonly freshReads?: boolean;
   /** Record a write intent in Raft before forwarding a mutator (DESIGN §10). Default true. */
   readonly writeIntents?: boolean;
+  /** Reference transactions for the transactional mutators (DESIGN §10); absent: writes go to the primary alone (async replication). */
+  readonly transactions?: RouterTransactions;
   readonly onNodeResult?: NodeResultObserver;
   /** After an election this router proposed moved a repository's primary. */
   readonly onPrimaryChanged?: (change: { virtualStorage: string; relativePath: string; previous: string | null; current: string }) => void;
@@ -45,4 +48,19 @@ export interface ClusterRouterOptions {
   /** Picks among equal candidates for reads and creation (tests pass a fixed one). Default Math.random. */
   readonly random?: () => number;
   readonly logger?: pino.Logger;
+}
+
+/** Why a replica of a transactional write gets a replication job instead of a generation bump (upstream's labels). */
+export type TxReplicationReason = 'outdated' | 'no-votes' | 'node-error-status' | 'node-not-committed' | 'primary-failed' | 'primary-not-committed';
+
+export interface RouterTransactions {
+  readonly manager: TransactionManager;
+  /** How storage nodes reach this router to vote: its cleartext listener (or unix socket) and the token votes are signed with. */
+  readonly voteTarget: { readonly listenAddr?: string; readonly socketPath?: string; readonly token: string };
+  /** How long secondaries may run after the primary ended before they are cut off. */
+  readonly settleMs: number;
+  /** Request bytes a secondary may have unsent before it is cut off. */
+  readonly maxBufferedBytes: number;
+  /** Counts each replica sent a replication job after a transactional write. */
+  readonly onReplication?: (reason: TxReplicationReason) => void;
 }

@@ -6,17 +6,13 @@
 import * as grpc from '@grpc/grpc-js';
 import type { RepositoryView, WriteRoute } from '../cluster/index.js';
 import { RoutingError, type Route } from '../proxy/index.js';
-import { enqueueAll, expectedStorages, updateJob } from './replication-jobs.js';
 import type { RouteContext } from './route-context.js';
+import { abandonTransaction, registerTransaction, transactionalRoute, votingSecondaries } from './transaction-route.js';
+import { TRANSACTIONAL_METHODS } from './transactional-methods.js';
+import { bumpAfterWrite, describeRepo, failedWrite, type WriteTarget } from './write-finish.js';
 
 /** Election and intent races resolved by re-reading the state; bounded so a flapping cluster fails the call instead of spinning. */
 const MAX_ROUTE_ATTEMPTS = 3;
-
-export interface WriteTarget {
-  repository: RepositoryView;
-  primary: string;
-  generation: number;
-}
 
 /** The primary a write goes to now, electing one if needed. */
 export async function writeTarget(ctx: RouteContext, repositoryId: number): Promise<WriteTarget> {
@@ -69,14 +65,25 @@ export async function maintenanceRoute(ctx: RouteContext, repositoryId: number):
   return ctx.routeTo(target.repository, target.primary, { onFinish: (status) => ctx.observe(target.repository, target.primary, 'write', status) });
 }
 
-/** The route of a mutator: intent first, then the call, then the bump. */
-export async function mutatorRoute(ctx: RouteContext, repositoryId: number): Promise<Route> {
+/** The route of a mutator: the vote registered and the intent recorded first, then the call, then the bump. */
+export async function mutatorRoute(ctx: RouteContext, repositoryId: number, methodPath: string): Promise<Route> {
+  const tx = TRANSACTIONAL_METHODS.has(methodPath) ? ctx.options.transactions : undefined;
   for (let attempt = 1; ; attempt++) {
     const target = await writeTarget(ctx, repositoryId);
+    const registered = tx === undefined ? undefined : registerTransaction(tx, target, votingSecondaries(ctx, target));
     const intentId = ctx.options.writeIntents === false ? null : ctx.newIntentId();
-    if (intentId === null || (await recordIntent(ctx, target, intentId))) {
+    let recorded: boolean;
+    try {
+      recorded = intentId === null || (await recordIntent(ctx, target, intentId));
+    } catch (error) {
+      if (tx !== undefined) abandonTransaction(tx, registered);
+      throw error;
+    }
+    if (recorded) {
+      if (tx !== undefined && registered !== undefined) return transactionalRoute(ctx, tx, target, intentId, registered);
       return ctx.routeTo(target.repository, target.primary, { onFinish: (status) => finishWrite(ctx, target, intentId, status) });
     }
+    if (tx !== undefined) abandonTransaction(tx, registered);
     if (attempt >= MAX_ROUTE_ATTEMPTS) throw new RoutingError('ROUTE_ABORTED', `the primary of ${describeRepo(target.repository)} kept changing; retry`);
   }
 }
@@ -95,41 +102,7 @@ async function recordIntent(ctx: RouteContext, target: WriteTarget, intentId: st
 }
 
 async function finishWrite(ctx: RouteContext, target: WriteTarget, intentId: string | null, status: grpc.StatusObject): Promise<void> {
-  const { repository, primary, generation } = target;
-  ctx.observe(repository, primary, 'write', status);
-  if (status.code !== grpc.status.OK) {
-    // The node may have written part of it: settling the intent makes one copy authoritative.
-    // An unreachable node is left to the reconciler: once health by quorum has marked it
-    // down, settling moves the other replicas up instead of making the dead one the only copy.
-    if (intentId !== null && status.code !== grpc.status.UNAVAILABLE) {
-      ctx.background('settling the write intent of a failed call', () => resolveIntent(ctx, repository, intentId));
-    }
-    return;
-  }
-  ctx.options.failpoint?.('before-bump');
-  const result = await ctx.propose(
-    { type: 'bump-generation', repositoryId: repository.repositoryId, primary, generation, intentId, updatedSecondaries: [] },
-    `the write to ${describeRepo(repository)} reached ${primary} but its generation bump`,
-  );
-  if (result.status === 'ok') {
-    const others = expectedStorages(ctx, repository).filter((s) => s !== primary);
-    enqueueAll(ctx, others.map((s) => updateJob(repository, primary, s)));
-    return;
-  }
-  if (result.status === 'not-found') throw new RoutingError('ROUTE_ABORTED', `${describeRepo(repository)} was deleted during the call`);
-  if (result.currentPrimary !== null && result.currentPrimary !== primary) enqueueAll(ctx, [updateJob(repository, result.currentPrimary, primary)]);
-  if (intentId !== null) ctx.background('settling the write intent of a refused bump', () => resolveIntent(ctx, repository, intentId));
-  throw new RoutingError('ROUTE_ABORTED', `the primary of ${describeRepo(repository)} changed during the call (now ${result.currentPrimary ?? 'none'}); retry`);
-}
-
-/** Settles an intent and re-syncs the replicas the settlement made outdated. */
-async function resolveIntent(ctx: RouteContext, repository: RepositoryView, intentId: string): Promise<void> {
-  const result = await ctx.options.access.propose({ type: 'resolve-write-intent', repositoryId: repository.repositoryId, intentId });
-  if (result.status !== 'ok' || result.authoritative === null) return;
-  const source = result.authoritative;
-  enqueueAll(ctx, expectedStorages(ctx, repository).filter((s) => s !== source).map((s) => updateJob(repository, source, s)));
-}
-
-export function describeRepo(repository: RepositoryView): string {
-  return `${repository.virtualStorage}/${repository.relativePath}`;
+  ctx.observe(target.repository, target.primary, 'write', status);
+  if (status.code !== grpc.status.OK) return failedWrite(ctx, target, intentId, status);
+  await bumpAfterWrite(ctx, target, intentId, []);
 }

@@ -8,6 +8,7 @@ import { pino, type Logger } from 'pino';
 import { guardService, type AuthObserver } from '../auth/index.js';
 import { findProjectRoot, gitalyProtocol } from '../protocol/index.js';
 import type { GitalyConfig } from './config.js';
+import { voteFailpoint } from './failpoints.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { StorageLocator } from './locator.js';
 import { observeService, type CallObserver } from './call-observer.js';
@@ -35,7 +36,8 @@ export async function startGitalyNode(config: GitalyConfig, options: StartOption
   const log = options.logger ?? pino({ level: config.logging.level, name: 'gitaly' });
   const node = createNodeContext(config, log);
   await prepareStorages(node);
-  const voting = await ReferenceTransactionVoting.start({ locator: node.locator, log });
+  const failpoint = voteFailpoint();
+  const voting = await ReferenceTransactionVoting.start({ locator: node.locator, log, ...(failpoint === undefined ? {} : { voteFailpoint: failpoint }) });
   const metrics = createNodeMetrics(node.git);
   const observeCall: CallObserver = (call) => {
     metrics.observeCall(call);

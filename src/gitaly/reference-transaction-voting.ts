@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { findProjectRoot } from '../protocol/index.js';
 import { FailedPreconditionError, ResourceExhaustedError } from './errors.js';
+import { applyVoteFailpoint, type VoteFailpoint } from './failpoints.js';
 import type { StorageLocator } from './locator.js';
 import { isForceDeletionsOnly, refUpdatesHash } from './ref-updates-vote.js';
 import type { TransactionContext } from './transaction-metadata.js';
@@ -33,6 +34,8 @@ export interface VotingOptions {
   maxHookRequestBytes?: number;
   /** The compiled hook program; found next to this module or under dist/ by default. */
   hookMainPath?: string;
+  /** A test failpoint on every vote (src/gitaly/failpoints.ts). */
+  voteFailpoint?: VoteFailpoint;
 }
 
 /** What git needs for one call: extra `-c` entries and environment. */
@@ -161,7 +164,8 @@ export class ReferenceTransactionVoting {
     let verdict: VoteVerdict | 'error';
     let message: string;
     try {
-      verdict = await this.voteClient.vote(entry.context, repository, refUpdatesHash(changes), 'PREPARED_PHASE');
+      const hash = applyVoteFailpoint(this.options.voteFailpoint, refUpdatesHash(changes));
+      verdict = await this.voteClient.vote(entry.context, repository, hash, 'PREPARED_PHASE');
       message = verdict === 'commit' ? '' : `the transaction's vote ended in ${verdict.toUpperCase()}`;
     } catch (error) {
       verdict = 'error';

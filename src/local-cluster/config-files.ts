@@ -7,6 +7,8 @@ export interface RouterTuning {
   readonly tickMs: number;
   readonly electionTicks: number;
   readonly logLevel: string;
+  /** Appended as is: further tables of the router's configuration. */
+  readonly extraToml: string;
 }
 
 export function storageNodeToml(layout: ClusterLayout, index: number, storageDir: string): string {
@@ -70,6 +72,7 @@ export function routerToml(layout: ClusterLayout, router: LayoutRouter, raftDir:
     `election_ticks = ${tuning.electionTicks}`,
     `peers = [${layout.routers.map((r) => `{ id = ${r.id}, address = "${r.id === router.id ? `${layout.host}:${r.raftPort}` : dial(router.name, r.name, `${layout.host}:${r.raftPort}`)}" }`).join(', ')}]`,
     '',
+    tuning.extraToml,
   ].join('\n');
 }
 

@@ -17,6 +17,8 @@ export interface LocalClusterOptions {
   readonly tickMs?: number;
   readonly electionTicks?: number;
   readonly logLevel?: string;
+  /** TOML tables appended to every router's configuration (e.g. a [transactions] table). */
+  readonly routerConfigToml?: string;
   readonly readyTimeoutMs?: number;
   /**
    * The address process `from` must dial to reach `to` (whose real address is
@@ -168,6 +170,7 @@ function routerMember(layout: ClusterLayout, index: number, logs: string, databa
     tickMs: options.tickMs ?? 100,
     electionTicks: options.electionTicks ?? 10,
     logLevel: options.logLevel ?? 'info',
+    extraToml: options.routerConfigToml ?? '',
   };
   const connection = database.connection();
   const configFile = path.join(dir, 'config.toml');

@@ -8,12 +8,13 @@ import path from 'node:path';
 import type pino from 'pino';
 import * as client from 'prom-client';
 import { LevelClusterStateMachine } from '../cluster/index.js';
-import { NodeDirectory, type PraefectConfig } from '../config/index.js';
-import { createClusterRouter, PostgresCatalogue } from '../coordinator/index.js';
+import { DEFAULTS, NodeDirectory, type PraefectConfig } from '../config/index.js';
+import { createClusterRouter, PostgresCatalogue, type RouterTransactions } from '../coordinator/index.js';
+import { errorStatus, RefTransactionAnswers, TransactionManager, TransactionMetrics } from '../transactions/index.js';
 import { ReplicationQueue, RepositoryStore, type DatabasePool } from '../db/index.js';
 import { Reconciler, ReplicationWorker, replicationQueueOptions } from '../replication/index.js';
 import { healthProberFromConfig, nodeLatencyObserver, type HealthProber } from '../health/index.js';
-import { createForwarder, stopServer, type Forwarder } from '../proxy/index.js';
+import { createForwarder, stopServer, type Forwarder, type LocalAnswerer } from '../proxy/index.js';
 import { clusterAdminService } from '../admin/index.js';
 import { guardService, type ServerAuthOptions } from '../auth/index.js';
 import { loadLearnedPeers } from './admin-raft.js';
@@ -25,7 +26,7 @@ import { HealthPublisher } from './health-publisher.js';
 import { startMetricsServer, type MetricsServer } from './metrics-server.js';
 import { nodeTargets } from './node-lister.js';
 import { logCall } from './call-log.js';
-import { failpointHook, FAILPOINTS_ENV, parseFailpoints } from './failpoints.js';
+import { failpointHook, FAILPOINTS_ENV, parseRouterFailpoints } from './failpoints.js';
 import { observedRouter } from './observed-router.js';
 import { RaftClusterAccess } from './raft-cluster-access.js';
 import { createRouterMetrics } from './router-metrics.js';
@@ -78,7 +79,7 @@ export class PraefectServer {
   static async start(options: PraefectServerOptions): Promise<PraefectServer> {
     const { config, logger } = options;
     const routerName = options.routerName ?? `router-${config.raft.nodeId}`;
-    const failpoint = failpointHook(parseFailpoints(process.env[FAILPOINTS_ENV]));
+    const failpoint = failpointHook(parseRouterFailpoints(process.env[FAILPOINTS_ENV]));
     const configured = new Map(config.raft.peers.map((p) => [p.id, p.address]));
     const raftAddress = configured.get(config.raft.nodeId);
     if (raftAddress === undefined) throw new Error(`raft.peers has no address for raft.node_id ${config.raft.nodeId}`);
@@ -150,6 +151,8 @@ export class PraefectServer {
     // An intent is settled once its router has been inactive for an activity window: a router that
     // comes back and bumps after that is harmless (the bump lands on top of the settled generation).
     const reconciler = new Reconciler({ access, queue, config: config.reconciliation, logger, staleIntentAgeMs: stateMachine.view.settings().activityWindowMs });
+    const listen = config.listenAddr ?? '127.0.0.1:2305';
+    const transactions = config.transactions.enabled ? routerTransactions(config, registry) : undefined;
     const clusterRouter = createClusterRouter({
       access,
       nodes,
@@ -157,6 +160,7 @@ export class PraefectServer {
       catalogue: new PostgresCatalogue(new RepositoryStore(pool)),
       jobs: queue,
       freshReads: config.routing.freshReads,
+      ...(transactions === undefined ? {} : { transactions: transactions.router }),
       onNodeResult: (node, kind, code) => {
         if (NODE_ERROR_CODES.has(code)) prober.recordError(node, kind);
       },
@@ -174,16 +178,17 @@ export class PraefectServer {
       nodes: async () => nodeTargets(nodes),
       auth,
       limits: { maxCalls: config.routing.maxInFlight, maxCallsPerRepository: config.routing.maxInFlightPerRepository },
+      ...(transactions === undefined ? {} : { localAnswers: transactions.answers }),
       onError: (error, method) => logger.warn({ err: error, method: method.path }, 'routing failure after the call'),
     });
     const server = new grpc.Server(forwarder.serverOptions);
     forwarder.register(server);
     const admin = clusterAdminService().service;
     server.addService(admin, guardService(admin, adminImplementation({ access, driver, prober, appliedIndex: () => stateMachine.appliedIndex(), nodes, pool, transport, raftDataDir: config.raft.dataDir }), auth));
-    const listen = config.listenAddr ?? '127.0.0.1:2305';
     const port = await bind(server, listen);
     const tlsAddress = await bindTls(server, config);
     const front = { server, forwarder, address: `${listen.slice(0, listen.lastIndexOf(':'))}:${port}`, tlsAddress };
+    if (transactions !== undefined) transactions.voteTarget.listenAddr = `tcp://${config.transactions.voteAddress ?? front.address}`;
     worker.start();
     reconciler.start();
     const metricsServer = config.prometheusListenAddr === undefined ? undefined : await startMetricsServer(registry, config.prometheusListenAddr);
@@ -229,6 +234,43 @@ async function bindTls(server: grpc.Server, config: PraefectConfig): Promise<str
   const credentials = grpc.ServerCredentials.createSsl(null, [{ cert_chain: readFileSync(config.tls.certificatePath), private_key: readFileSync(config.tls.keyPath) }], false);
   const port = await bind(server, config.tlsListenAddr, credentials);
   return `${config.tlsListenAddr.slice(0, config.tlsListenAddr.lastIndexOf(':'))}:${port}`;
+}
+
+interface Transactions {
+  router: RouterTransactions;
+  answers: LocalAnswerer;
+  /** Filled in once the client listener is bound (its port may have been 0). */
+  voteTarget: { listenAddr: string; token: string };
+}
+
+/**
+ * The voting engine, the route side and the RefTransaction answers of this
+ * router. Nodes vote on the client listener, signing with the client token.
+ */
+function routerTransactions(config: PraefectConfig, registry: client.Registry): Transactions {
+  const metrics = new TransactionMetrics(registry);
+  const manager = new TransactionManager({ voteTimeoutMs: config.transactions.voteTimeoutMs, metrics });
+  const answers = new RefTransactionAnswers(manager);
+  const voteTarget = { listenAddr: '', token: config.auth.token };
+  const router: RouterTransactions = {
+    manager,
+    voteTarget,
+    settleMs: config.transactions.secondaryTimeoutMs,
+    maxBufferedBytes: DEFAULTS.transactions.maxSecondaryBufferedBytes,
+    onReplication: (reason) => metrics.replicationScheduled(reason),
+  };
+  return {
+    router,
+    voteTarget,
+    answers: {
+      handles: (path) => answers.handles(path),
+      answer: (path, request, signal) => answers.answer(path, request, signal),
+      statusOf: (error) => {
+        const status = errorStatus(error);
+        return { code: status.code ?? grpc.status.UNKNOWN, details: status.details ?? 'vote failed' };
+      },
+    },
+  };
 }
 
 function optionalFailpoint(hook: ((name: string) => void) | undefined): { failpoint?: (name: string) => void } {

@@ -11,7 +11,13 @@ export abstract class ProxyError extends Error {
   abstract readonly code: ProxyErrorCode;
 }
 
-export type ProxyErrorCode = 'PROXY_INVALID_REQUEST' | 'PROXY_OVERLOADED' | 'PROXY_MESSAGE_TOO_LARGE' | 'PROXY_UNSUPPORTED_ENCODING' | RoutingErrorCode;
+export type ProxyErrorCode =
+  | 'PROXY_INVALID_REQUEST'
+  | 'PROXY_OVERLOADED'
+  | 'PROXY_MESSAGE_TOO_LARGE'
+  | 'PROXY_UNSUPPORTED_ENCODING'
+  | 'PROXY_LOCAL_ANSWER'
+  | RoutingErrorCode;
 
 /** The request cannot be forwarded as sent; `field` names what is wrong (e.g. `repository.relative_path`). */
 export class InvalidRequestError extends ProxyError {
@@ -51,6 +57,17 @@ export class UnsupportedEncodingError extends ProxyError {
   readonly code = 'PROXY_UNSUPPORTED_ENCODING';
   constructor(readonly encoding: string) {
     super(`the first message is compressed with "${encoding}", which the router does not support`);
+  }
+}
+
+/** A call the process answers itself (a vote) was refused by its answerer, with that answerer's gRPC status. */
+export class LocalAnswerError extends ProxyError {
+  readonly code = 'PROXY_LOCAL_ANSWER';
+  constructor(
+    readonly grpcCode: number,
+    message: string,
+  ) {
+    super(message);
   }
 }
 

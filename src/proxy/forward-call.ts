@@ -11,6 +11,7 @@ import { InvalidRequestError, ProxyError } from './errors.js';
 import { statusOfError } from './error-status.js';
 import type { Release } from './inflight-limiter.js';
 import { finishPolicy, finishQuietly, settleHeld, type FinishPolicy } from './route-finish.js';
+import { SecondaryCalls } from './secondary-calls.js';
 import { upstreamMetadata, type InternalTokens } from './upstream-metadata.js';
 import { clientStatusOf } from './upstream-status.js';
 
@@ -49,6 +50,8 @@ class ForwardedCall {
   private upstreamEnded = false;
   private finishing = false;
   private releaseCall: Release | undefined;
+  /** The route's secondaries, when it fans out (reference transactions). */
+  private secondaries: SecondaryCalls | undefined;
 
   constructor(
     private readonly ctx: ForwardContext,
@@ -77,6 +80,7 @@ class ForwardedCall {
 
   private onClientData(chunk: Buffer): void {
     if (this.upstream !== undefined) {
+      this.secondaries?.write(chunk);
       if (!this.upstream.write(chunk)) this.holdClient(this.upstream);
       return;
     }
@@ -89,6 +93,7 @@ class ForwardedCall {
 
   private onClientEnd(): void {
     this.clientEnded = true;
+    this.secondaries?.end();
     if (this.upstream !== undefined) this.upstream.end();
     else if (this.pending.length === 0) {
       const field = this.method.targetRepository?.names.join('.') ?? this.method.requestType;
@@ -98,6 +103,7 @@ class ForwardedCall {
 
   private onCancelled(): void {
     this.clientGone = true;
+    this.secondaries?.cancel();
     if (this.upstream !== undefined) this.upstream.cancel();
     // While the router decides, open() sees clientGone and ends the call.
     else if (this.pending.length === 0) this.done();
@@ -117,7 +123,17 @@ class ForwardedCall {
       this.ctx.report(error, this.method);
       return this.endWithoutUpstream(this.plan, statusOfError(error));
     }
+    this.openSecondaries(this.plan, first);
     this.sendPending(this.upstream, this.plan.firstMessage);
+  }
+
+  private openSecondaries(plan: CallPlan, first: Buffer): void {
+    const fanOut = plan.route.fanOut;
+    if (fanOut === undefined) return;
+    this.secondaries = new SecondaryCalls(this.ctx, this.method, fanOut);
+    this.secondaries.open(this.call.metadata, this.call.getDeadline(), first);
+    for (const chunk of this.pending.slice(1)) this.secondaries.write(chunk);
+    if (this.clientEnded) this.secondaries.end();
   }
 
   private startUpstream(plan: CallPlan): UpstreamCall {
@@ -136,6 +152,8 @@ class ForwardedCall {
     });
     upstream.on('status', (status: grpc.StatusObject) => {
       this.upstreamStatus = status;
+      const fanOut = plan.route.fanOut;
+      fanOut?.onNodeEnd?.(fanOut.primary, status);
       this.maybeFinish();
     });
     return upstream;
@@ -184,7 +202,8 @@ class ForwardedCall {
   }
 
   private async finishHeld(plan: CallPlan, status: grpc.StatusObject): Promise<void> {
-    const settled = await settleHeld(plan.route, status, (error) => this.ctx.report(error, this.method));
+    const secondaries = await this.secondaries?.settled();
+    const settled = await settleHeld(plan.route, status, (error) => this.ctx.report(error, this.method), secondaries);
     if (settled === status && !this.clientGone) for (const chunk of this.held) this.call.write(chunk);
     this.held.length = 0;
     this.answer(settled);

@@ -48,6 +48,7 @@ export function forwarderContext(options: ForwarderOptions): ForwarderContext {
       nodes: options.nodes ?? (async () => []),
       serverVersion: options.serverVersion ?? '',
       fanOutTimeoutMs: options.fanOutTimeoutMs ?? DEFAULT_FAN_OUT_TIMEOUT_MS,
+      ...(options.localAnswers === undefined ? {} : { local: options.localAnswers }),
     },
   };
 }

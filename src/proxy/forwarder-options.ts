@@ -3,6 +3,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { ServerAuthOptions } from '../auth/index.js';
 import type { GitalyProtocol, MethodInfo } from '../protocol/index.js';
 import type { NodeLister, Router } from './route.js';
+import type { LocalAnswerer } from './server-scoped.js';
 
 const MIB = 1024 * 1024;
 
@@ -33,6 +34,8 @@ export interface ForwarderOptions {
   channelOptions?: grpc.ChannelOptions;
   channelCredentials?: grpc.ChannelCredentials;
   fanOutTimeoutMs?: number;
+  /** Methods of intercepted services the process answers itself (RefTransaction votes). */
+  localAnswers?: LocalAnswerer;
   /** ServerInfo's server_version. */
   serverVersion?: string;
   /** Failures no client waits for: an accessor's onFinish, a router that threw a non-ProxyError. */

@@ -23,7 +23,7 @@ import {
 } from './grpc-headers.js';
 import type { H2SessionPool } from './h2-session-pool.js';
 import type { Release } from './inflight-limiter.js';
-import { finishPolicy, finishQuietly, settleHeld, type FinishPolicy } from './route-finish.js';
+import { finishPolicy, finishQuietly, refuseFanOut, settleHeld, type FinishPolicy } from './route-finish.js';
 import type { InternalTokens } from './upstream-metadata.js';
 import { clientStatusOf } from './upstream-status.js';
 
@@ -58,6 +58,8 @@ export class H2ForwardedCall {
   private policy: FinishPolicy | undefined;
   private localStatus: { code: grpc.status; details: string } | undefined;
   private releaseCall: Release | undefined;
+  /** This transport sends a call to one node: a route's secondaries are reported failed up front. */
+  private refusedSecondaries: ReadonlyMap<string, grpc.StatusObject> | undefined;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -168,6 +170,7 @@ export class H2ForwardedCall {
     } finally {
       this.planning = false;
     }
+    this.refusedSecondaries = refuseFanOut(this.plan.route);
     if (this.clientGone || this.answered) return this.endWithoutUpstream(this.plan);
     try {
       this.upstream = this.startUpstream(this.plan);
@@ -256,7 +259,8 @@ export class H2ForwardedCall {
       return;
     }
     const status = outcome.status();
-    const settled = await settleHeld(plan.route, status, (error) => this.ctx.report(error, this.method));
+    plan.route.fanOut?.onNodeEnd?.(plan.route.fanOut.primary, status);
+    const settled = await settleHeld(plan.route, status, (error) => this.ctx.report(error, this.method), this.refusedSecondaries);
     if (settled === status) this.deliver(outcome.trailers);
     else {
       this.held.length = 0;

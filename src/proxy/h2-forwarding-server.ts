@@ -78,7 +78,7 @@ function answerOverH2(
 ): void {
   const authError = auth === undefined || !needsAuthentication(method) ? null : authenticateMetadata(grpc.Metadata.fromHttp2Headers(headers), auth);
   if (authError !== null) return respondStatus(stream, authError.code ?? grpc.status.UNAUTHENTICATED, authError.details ?? 'unauthenticated');
-  if (!answersServerScoped(method)) return respondStatus(stream, grpc.status.UNIMPLEMENTED, `the router does not answer ${method.path}`);
+  if (!answersServerScoped(ctx.scoped, method)) return respondStatus(stream, grpc.status.UNIMPLEMENTED, `the router does not answer ${method.path}`);
   const collector = new FirstMessageCollector(ctx.limits.maxMessageBytes);
   let request: Uint8Array = new Uint8Array(0);
   stream.on('data', (chunk: Buffer) => {
@@ -88,8 +88,10 @@ function answerOverH2(
       respondStatus(stream, statusOfError(error).code, statusOfError(error).details);
     }
   });
+  const hungUp = new AbortController();
+  stream.on('close', () => hungUp.abort());
   stream.on('end', () => {
-    answerServerScoped(ctx.scoped, method, request, deadlineMs).then(
+    answerServerScoped(ctx.scoped, method, request, deadlineMs, hungUp.signal).then(
       (response) => {
         if (stream.destroyed) return;
         stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });

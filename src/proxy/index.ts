@@ -2,9 +2,11 @@
 // storage nodes byte for byte, asking a Router where each call goes. Two
 // fronts share one seam: grpc-js (startForwardingServer, TLS-capable) and a
 // frame-level node:http2 one (startH2ForwardingServer, cheaper per call).
-export type { NodeLister, NodeTarget, RepositoryRef, RepositoryRewrite, Route, RouteRequest, Router, RouteTarget } from './route.js';
+export type { FanOut, NodeLister, NodeTarget, RepositoryRef, RepositoryRewrite, Route, RouteRequest, Router, RouteTarget, SecondaryRoute } from './route.js';
+export type { LocalAnswerer } from './server-scoped.js';
 export {
   InvalidRequestError,
+  LocalAnswerError,
   MessageTooLargeError,
   OverloadedError,
   ProxyError,

@@ -43,6 +43,8 @@ export interface Route {
   storageRewrite?: string;
   /** Extra metadata for the node (e.g. gitaly-servers, transaction details). */
   metadata?: Readonly<Record<string, string>>;
+  /** Replicas that run the same call at once (reference transactions, DESIGN §10). */
+  fanOut?: FanOut;
   /**
    * Called exactly once, with the status the node ended the call with, or
    * with the local status when the call ended before the node answered
@@ -50,8 +52,32 @@ export interface Route {
    * response waits until the returned promise settles; a rejection with a
    * ProxyError replaces the response with that error. For accessors it runs
    * after the client has its answer, and a rejection is only reported.
+   * With fanOut, it runs once every secondary has ended too (or was cut off
+   * after fanOut.settleMs), and `secondaries` holds each one's status.
    */
-  onFinish?(status: grpc.StatusObject): void | Promise<void>;
+  onFinish?(status: grpc.StatusObject, secondaries?: ReadonlyMap<string, grpc.StatusObject>): void | Promise<void>;
+}
+
+/** A replica that takes a copy of the client's request stream; its responses are dropped. */
+export interface SecondaryRoute {
+  /** The storage's name, the key of its status in onFinish. */
+  name: string;
+  target: RouteTarget;
+  rewrite?: RepositoryRewrite;
+  additionalRewrite?: RepositoryRewrite;
+  metadata?: Readonly<Record<string, string>>;
+}
+
+export interface FanOut {
+  /** The primary's name in onNodeEnd. */
+  primary: string;
+  secondaries: readonly SecondaryRoute[];
+  /** Each node's call as it ends, the primary's included; a transport that cannot fan out reports every secondary failed before the call starts. */
+  onNodeEnd?(name: string, status: grpc.StatusObject): void;
+  /** How long secondaries may run after the primary ended before they are cancelled. */
+  settleMs: number;
+  /** Request bytes a secondary may have waiting to be sent; past it, it is cancelled rather than slowing the client. */
+  maxBufferedBytes: number;
 }
 
 /** Decides a route per call. May reject with a RoutingError (see errors.ts). */

@@ -13,12 +13,14 @@ export function serverScopedHandler(ctx: ServerScopedContext, method: MethodInfo
     call.on('error', () => undefined);
     const authError = auth === undefined || !needsAuthentication(method) ? null : authenticateMetadata(call.metadata, auth);
     if (authError !== null) return fail(call, { code: authError.code ?? grpc.status.UNAUTHENTICATED, details: authError.details ?? 'unauthenticated' });
-    if (!answersServerScoped(method)) return fail(call, { code: grpc.status.UNIMPLEMENTED, details: `the router does not answer ${method.path}` });
+    if (!answersServerScoped(ctx, method)) return fail(call, { code: grpc.status.UNIMPLEMENTED, details: `the router does not answer ${method.path}` });
     let asked = false;
+    const hungUp = new AbortController();
+    call.on('cancelled', () => hungUp.abort());
     const ask = (request: Buffer): void => {
       if (asked) return;
       asked = true;
-      answerServerScoped(ctx, method, request, deadlineMs(call.getDeadline())).then(
+      answerServerScoped(ctx, method, request, deadlineMs(call.getDeadline()), hungUp.signal).then(
         (response) => {
           call.write(Buffer.from(response.buffer, response.byteOffset, response.byteLength));
           call.end();

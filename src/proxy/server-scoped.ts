@@ -4,6 +4,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
 import { TO_OBJECT_OPTIONS, type MethodInfo } from '../protocol/index.js';
+import { LocalAnswerError } from './errors.js';
 import { callNode, type NodeCallContext } from './node-call.js';
 import type { NodeLister, NodeTarget } from './route.js';
 import { mergeDiskStatistics, mergeReadiness, mergeServerInfo, type NodeAnswer } from './server-merge.js';
@@ -14,6 +15,21 @@ export interface ServerScopedContext extends NodeCallContext {
   serverVersion: string;
   /** Bound on each node call, within the client's own deadline. */
   fanOutTimeoutMs: number;
+  /** Methods the process answers on its own (the votes of reference transactions). */
+  local?: LocalAnswerer;
+}
+
+/**
+ * Answers for methods of intercepted services that need the process's own
+ * state rather than the nodes (RefTransaction). Not bounded by
+ * fanOutTimeoutMs: a vote waits as long as its transaction allows.
+ */
+export interface LocalAnswerer {
+  handles(path: string): boolean;
+  /** `signal` aborts when the caller hung up. */
+  answer(path: string, request: Uint8Array, signal: AbortSignal): Promise<Uint8Array>;
+  /** The status a rejection of answer() becomes. */
+  statusOf(error: unknown): { code: number; details: string };
 }
 
 interface Question {
@@ -40,12 +56,20 @@ export function needsAuthentication(method: MethodInfo): boolean {
   return method.service !== 'grpc.health.v1.Health';
 }
 
-export function answersServerScoped(method: MethodInfo): boolean {
-  return ANSWERERS[method.path] !== undefined;
+export function answersServerScoped(ctx: ServerScopedContext, method: MethodInfo): boolean {
+  return ANSWERERS[method.path] !== undefined || ctx.local?.handles(method.path) === true;
 }
 
 /** The encoded response; rejects when the method has no answerer (check answersServerScoped first). */
-export async function answerServerScoped(ctx: ServerScopedContext, method: MethodInfo, request: Uint8Array, clientDeadlineMs: number): Promise<Uint8Array> {
+export async function answerServerScoped(
+  ctx: ServerScopedContext,
+  method: MethodInfo,
+  request: Uint8Array,
+  clientDeadlineMs: number,
+  signal: AbortSignal,
+): Promise<Uint8Array> {
+  const local = ctx.local;
+  if (local?.handles(method.path) === true) return answerLocally(local, method, request, signal);
   const answerer = ANSWERERS[method.path];
   if (answerer === undefined) throw new Error(`no answer for ${method.path}`);
   const answer = await answerer({ ctx, method, request, deadlineMs: Math.min(clientDeadlineMs, Date.now() + ctx.fanOutTimeoutMs) });
@@ -71,4 +95,13 @@ async function askAll<T>(question: Question): Promise<Array<NodeAnswer<T>>> {
 /** A grpc-js deadline as epoch milliseconds (Infinity when none). */
 export function deadlineMs(deadline: grpc.Deadline): number {
   return deadline instanceof Date ? deadline.getTime() : deadline;
+}
+
+async function answerLocally(local: LocalAnswerer, method: MethodInfo, request: Uint8Array, signal: AbortSignal): Promise<Uint8Array> {
+  try {
+    return await local.answer(method.path, request, signal);
+  } catch (error) {
+    const status = local.statusOf(error);
+    throw new LocalAnswerError(status.code, status.details);
+  }
 }

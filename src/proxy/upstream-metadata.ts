@@ -24,7 +24,7 @@ export class InternalTokens {
   }
 }
 
-export function upstreamMetadata(incoming: grpc.Metadata, route: Route, tokens: InternalTokens): grpc.Metadata {
+export function upstreamMetadata(incoming: grpc.Metadata, route: Pick<Route, 'metadata' | 'target'>, tokens: InternalTokens): grpc.Metadata {
   const metadata = incoming.clone();
   metadata.remove(AUTHORIZATION_METADATA_KEY);
   for (const key of ROUTER_OWNED_METADATA) metadata.remove(key);

@@ -11,6 +11,7 @@ export class TransactionMetrics {
   private readonly delay: Histogram<'action'>;
   private readonly voters: Histogram;
   private readonly subtransactions: Histogram;
+  private readonly replications: Counter<'reason'>;
 
   constructor(registry: Registry) {
     this.actions = new Counter({
@@ -38,6 +39,16 @@ export class TransactionMetrics {
       buckets: [0, 1, 2, 4, 8, 16, 32],
       registers: [registry],
     });
+    this.replications = new Counter({
+      name: 'gitaly_praefect_tx_replications_total',
+      help: 'Replicas of transactional writes sent a replication job instead of a generation bump, by why',
+      labelNames: ['reason'],
+      registers: [registry],
+    });
+  }
+
+  replicationScheduled(reason: string): void {
+    this.replications.inc({ reason });
   }
 
   count(action: TransactionAction, by = 1): void {
