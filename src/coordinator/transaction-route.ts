@@ -110,7 +110,8 @@ async function finishTransaction(
   };
   const logger = ctx.options.logger;
   if (updated.length < write.registered.secondaries.length) {
-    logger?.info({ repository: describeRepo(repository), transaction: write.registered.id, verdicts: Object.fromEntries(verdicts) }, 'transaction left secondaries behind');
+    const errors = Object.fromEntries([...statuses].filter(([, s]) => s.code !== grpc.status.OK).map(([storage, s]) => [storage, `${grpc.status[s.code]}: ${s.details}`]));
+    logger?.info({ repository: describeRepo(repository), transaction: write.registered.id, verdicts: Object.fromEntries(verdicts), errors }, 'transaction left secondaries behind');
   }
   await bumpAfterWrite(ctx, write.target, write.intentId, updated, (storage) => {
     const reason = reasonOf(storage);

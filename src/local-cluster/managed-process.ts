@@ -27,6 +27,7 @@ export class ManagedProcess {
   private child: ChildProcess | undefined;
   private log: WriteStream | undefined;
   private exited: Promise<unknown> = Promise.resolve();
+  private envOverrides: NodeJS.ProcessEnv = {};
 
   constructor(readonly spec: ProcessSpec) {}
 
@@ -38,14 +39,19 @@ export class ManagedProcess {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  /** Starts the process and resolves with the fields of its ready line. */
-  async start(): Promise<Record<string, unknown>> {
+  /**
+   * Starts the process and resolves with the fields of its ready line.
+   * `env` replaces the extra environment of this and later starts (a test
+   * restarts a node with a failpoint, and again without).
+   */
+  async start(env?: NodeJS.ProcessEnv): Promise<Record<string, unknown>> {
     if (this.running) throw new ProcessStartError(`${this.spec.name} is already running (pid ${this.child?.pid})`);
+    if (env !== undefined) this.envOverrides = env;
     this.log = createWriteStream(this.spec.logFile, { flags: 'a' });
-    const env: NodeJS.ProcessEnv = { ...process.env, ...this.spec.env };
+    const childEnv: NodeJS.ProcessEnv = { ...process.env, ...this.spec.env, ...this.envOverrides };
     // Test runners load hooks through NODE_OPTIONS that break compiled ESM children.
-    delete env['NODE_OPTIONS'];
-    const child = spawn(process.execPath, moduleArgs(this.spec), { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    delete childEnv['NODE_OPTIONS'];
+    const child = spawn(process.execPath, moduleArgs(this.spec), { env: childEnv, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child = child;
     this.exited = once(child, 'exit');
     child.stderr?.pipe(this.log, { end: false });

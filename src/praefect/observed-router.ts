@@ -33,9 +33,9 @@ export function observedRouter(router: Router, observe: (record: CallRecord) => 
     const inner = route.onFinish?.bind(route);
     return {
       ...route,
-      async onFinish(status) {
+      async onFinish(status, secondaries) {
         try {
-          await inner?.(status);
+          await inner?.(status, secondaries);
           record(status, storage);
         } catch (error) {
           record(statusOfError(error), storage);

@@ -6,7 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import t from 'tap';
 import type { RepositoryMetadataResponse } from '../../src/admin/index.js';
 import { Rpc } from '../gitaly/fixtures/rpc.js';
-import { branchCommit, commitFile, repo, startCluster, waitFor, type TestCluster } from './fixtures/cluster.js';
+import { branchCommit, commitFile, replicaChecksums, repo, startCluster, waitFor, type TestCluster } from './fixtures/cluster.js';
 
 // 250 ms (the bench's setting) flaps under a loaded CI machine: a probe times out at the interval.
 const MONITOR_INTERVAL_MS = 500;
@@ -26,19 +26,8 @@ async function waitReplicated(tc: TestCluster, relativePath: string): Promise<Re
   });
 }
 
-/** Each replica's checksum, asked of its storage node directly. */
-async function checksums(tc: TestCluster, meta: RepositoryMetadataResponse): Promise<Record<string, string>> {
-  const result: Record<string, string> = {};
-  for (const storage of tc.cluster.storages) {
-    const rpc = new Rpc(storage.address, tc.cluster.layout.token);
-    try {
-      const answer = await rpc.unary<{ checksum: string }>('/gitaly.RepositoryService/CalculateChecksum', { repository: { storage_name: storage.name, relative_path: meta.replica_path } });
-      result[storage.name] = answer.checksum;
-    } finally {
-      rpc.close();
-    }
-  }
-  return result;
+function checksums(tc: TestCluster, meta: RepositoryMetadataResponse): Promise<Record<string, string>> {
+  return replicaChecksums(tc, meta.replica_path);
 }
 
 t.test('replication and failover', async (t) => {
