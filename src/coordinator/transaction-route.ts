@@ -12,6 +12,7 @@ import {
   PRAEFECT_SERVER_METADATA_KEY,
   primaryQuorum,
   TRANSACTION_METADATA_KEY,
+  TRANSACTION_TIME_METADATA_KEY,
   TransactionLimitError,
   type TransactionSummary,
 } from '../transactions/index.js';
@@ -61,9 +62,12 @@ export function abandonTransaction(tx: RouterTransactions, registered: Registere
 export function transactionalRoute(ctx: RouteContext, tx: RouterTransactions, target: WriteTarget, intentId: string | null, registered: RegisteredTransaction): Route {
   const { repository, primary } = target;
   const server = encodePraefectServerMetadata(tx.voteTarget);
+  // One clock reading for every replica: a commit without a client-given date gets the same one everywhere.
+  const timeSec = String(Math.floor(ctx.options.access.view.clusterTimeMs() / 1000));
   const metadataFor = (node: string, isPrimary: boolean): Record<string, string> => ({
     [TRANSACTION_METADATA_KEY]: encodeTransactionMetadata({ id: registered.id, node, primary: isPrimary }),
     [PRAEFECT_SERVER_METADATA_KEY]: server,
+    [TRANSACTION_TIME_METADATA_KEY]: timeSec,
   });
   return ctx.routeTo(repository, primary, {
     metadata: metadataFor(primary, true),

@@ -32,6 +32,7 @@ export {
 export { checksumOfShowRef, ZERO_CHECKSUM } from './git/index.js';
 export {
   TRANSACTION_METADATA_KEY,
+  TRANSACTION_TIME_METADATA_KEY,
   PRAEFECT_SERVER_METADATA_KEY,
   encodeTransactionMetadata,
   encodePraefectServerMetadata,

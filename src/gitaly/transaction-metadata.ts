@@ -9,6 +9,13 @@ import { InvalidArgumentError } from './errors.js';
 
 export const TRANSACTION_METADATA_KEY = 'gitaly-reference-transaction';
 export const PRAEFECT_SERVER_METADATA_KEY = 'gitaly-praefect-server';
+/**
+ * Ours, not Gitaly's: the router's clock reading (unix seconds) for a
+ * transaction. A node that would otherwise take its own time for an object
+ * it creates (a commit's date) takes this one, so every replica creates the
+ * same object and votes the same hash.
+ */
+export const TRANSACTION_TIME_METADATA_KEY = 'praefect-transaction-time';
 
 export interface TransactionInfo {
   id: number;
@@ -51,6 +58,15 @@ export function withTransaction(metadata: grpc.Metadata, transaction: Transactio
   metadata.set(TRANSACTION_METADATA_KEY, encodeTransactionMetadata(transaction));
   metadata.set(PRAEFECT_SERVER_METADATA_KEY, encodePraefectServerMetadata(praefect));
   return metadata;
+}
+
+/** The transaction's time, when the call belongs to a transaction and carries one; malformed values are refused naming the key. */
+export function transactionTimeSec(metadata: grpc.Metadata): number | undefined {
+  const raw = metadata.get(TRANSACTION_TIME_METADATA_KEY)[0];
+  if (raw === undefined || metadata.get(TRANSACTION_METADATA_KEY).length === 0) return undefined;
+  const seconds = Number(raw.toString());
+  if (!Number.isSafeInteger(seconds) || seconds < 0) throw new InvalidArgumentError(`${TRANSACTION_TIME_METADATA_KEY}: expected unix seconds, got "${raw.toString()}"`);
+  return seconds;
 }
 
 /**

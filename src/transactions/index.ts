@@ -36,6 +36,7 @@ export {
 export { RefTransactionAnswers, VOTE_TRANSACTION_PATH, STOP_TRANSACTION_PATH } from './ref-transaction-answers.js';
 export {
   TRANSACTION_METADATA_KEY,
+  TRANSACTION_TIME_METADATA_KEY,
   PRAEFECT_SERVER_METADATA_KEY,
   encodeTransactionMetadata,
   encodePraefectServerMetadata,

@@ -35,8 +35,9 @@ t.test('a router killed between the commit and the bump', async (t) => {
     90_000,
     100,
   );
-  t.equal(seen[0], first, 'reads first showed the acknowledged state');
+  // The unacknowledged write may show from the first read on (every replica took it in its transaction), or later: never undone.
   t.ok(seen.length <= 2, `reads changed version at most once, never back: ${seen.join(' -> ')}`);
+  if (seen.length === 2) t.equal(seen[0], first, 'a change of version was from the acknowledged state to the new one');
   const sums = new Set<string>();
   for (const storage of tc.cluster.storages) {
     const rpc = new Rpc(storage.address, tc.cluster.layout.token);

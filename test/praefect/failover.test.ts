@@ -120,6 +120,11 @@ t.test('replication and failover', async (t) => {
     const primary = tc.cluster.storage(meta.primary);
     const secondaries = meta.replicas.filter((r) => r.storage !== meta.primary).map((r) => tc.cluster.storage(r.storage));
     await Promise.all(secondaries.map((s) => s.process.kill()));
+    // Until health by quorum marks them down, a write fans out to them and cannot reach its vote's quorum (ABORTED, retryable).
+    await waitFor('the secondaries unhealthy by quorum', async () => {
+      const state = await tc.admins[1]!.clusterState(true);
+      return secondaries.every((s) => state.storages.find((x) => x.storage === s.name)?.healthy === false) ? true : undefined;
+    });
     const commit = await commitFile(b, 'majority-down.git', 'main', 'two.txt', '2\n');
     t.ok(commit, 'with every secondary down, writes succeed on the primary alone');
     await primary.process.kill();

@@ -11,6 +11,7 @@ import type { RepoLocation } from '../locator.js';
 import type { NodeContext } from '../node-context.js';
 import type { CallContext } from '../rpc-adapters.js';
 import { firstMessage, pumpToWritable } from '../streaming.js';
+import { transactionTimeSec } from '../transaction-metadata.js';
 import type { RepositoryMsg, TimestampMsg, UserMsg } from '../wire-types.js';
 import { updateBranch } from './branch-update.js';
 
@@ -54,7 +55,9 @@ export async function userCommitFiles(node: NodeContext, requests: AsyncIterable
   const targetCommit = await resolveCommit(node.git, location.path, branchRef, ctx.signal);
   const parent = await parentCommit(node, location, header, targetCommit, ctx.signal);
   const actions = await readActions(node, location, rest, ctx);
-  const commitId = await writeCommit(node, location, header, parent, actions, ctx.signal);
+  // Replicas of one transaction must write the same commit: they share the router's clock reading.
+  const seconds = header.timestamp?.seconds ?? transactionTimeSec(ctx.metadata) ?? Math.floor(Date.now() / 1000);
+  const commitId = await writeCommit(node, location, header, parent, actions, seconds, ctx.signal);
   const repoCreated = !(await hasBranches(node.git, location.path, ctx.signal));
   const oldOid = expectedOld(header, parent, targetCommit);
   await updateBranch(node, location, branchRef, commitId, oldOid, ctx.signal, (m) => `reference update: ${m}`);
@@ -188,7 +191,15 @@ async function toTreeAction(node: NodeContext, location: RepoLocation, header: A
   }
 }
 
-async function writeCommit(node: NodeContext, location: RepoLocation, header: Header, parent: string | undefined, actions: TreeAction[], signal: AbortSignal): Promise<string> {
+async function writeCommit(
+  node: NodeContext,
+  location: RepoLocation,
+  header: Header,
+  parent: string | undefined,
+  actions: TreeAction[],
+  seconds: number,
+  signal: AbortSignal,
+): Promise<string> {
   const tempDir = node.locator.tempDir(location.storageName);
   await mkdir(tempDir, { recursive: true });
   const editor = await TreeEditor.open(node.git, location.path, tempDir, parent, signal);
@@ -207,7 +218,6 @@ async function writeCommit(node: NodeContext, location: RepoLocation, header: He
   if (!authorName || !authorEmail || !committerName || !committerEmail) {
     throw new InvalidArgumentError('commit: failed to parse signature - Signature cannot have an empty name or email');
   }
-  const seconds = header.timestamp?.seconds ?? Math.floor(Date.now() / 1000);
   const date = `@${seconds} +0000`;
   const args = ['commit-tree', tree, ...(parent === undefined ? [] : ['-p', parent]), '-F', '-'];
   const { stdout } = await node.git.run({
