@@ -64,6 +64,9 @@ export const DEFAULTS = {
   },
   routing: {
     freshReads: true,
+    staleReadsWithoutQuorum: true,
+    // An election timeout at the default tick: a healthy group answers a ReadIndex far sooner.
+    staleReadAfterMs: SECOND_MS,
     maxInFlight: 4_096,
     maxInFlightPerRepository: 128,
   },
@@ -108,6 +111,7 @@ export const BOUNDS = {
   },
   routing: {
     maxInFlight: { min: 1, max: 1_000_000 },
+    staleReadAfterMs: { min: 1, max: MINUTE_MS },
   },
   transactions: {
     voteTimeoutMs: { min: 10, max: 10 * MINUTE_MS },

@@ -96,6 +96,8 @@ export interface RaftConfig {
 
 export interface RoutingConfig {
   readonly freshReads: boolean;
+  /** null: reads without quorum fail closed. */
+  readonly staleReadAfterMs: number | null;
   readonly maxInFlight: number;
   readonly maxInFlightPerRepository: number;
 }
@@ -152,6 +154,7 @@ export function toPraefectConfig(file: ConfigFile): PraefectConfig {
     raft: raftConfig(file.raft, file.auth.token),
     routing: {
       freshReads: file.routing.fresh_reads,
+      staleReadAfterMs: file.routing.stale_reads_without_quorum ? file.routing.stale_read_after : null,
       maxInFlight: file.routing.max_in_flight,
       maxInFlightPerRepository: file.routing.max_in_flight_per_repository,
     },

@@ -27,11 +27,19 @@ export function createClusterRouter(options: ClusterRouterOptions): Router {
     const ref = request.repository;
     if (ref === undefined) throw new RoutingError('ROUTE_INVALID', `${request.method.path} names no repository`);
     ctx.checkVirtualStorage(ref);
-    await ctx.freshen();
-    const route = await repositoryRoute(ctx, request, ref);
-    return withAdditional(ctx, request, route);
+    const freshness = await ctx.freshen(request.method.operation === 'accessor');
+    const route = withAdditional(ctx, request, await repositoryRoute(ctx, request, ref));
+    return freshness === 'stale' ? { ...route, responseMetadata: { ...route.responseMetadata, [STALE_READ_METADATA_KEY]: 'stale' } } : route;
   };
 }
+
+/**
+ * Response metadata on a read served from this router's own state because
+ * no quorum confirmed it: it may miss writes acknowledged through other
+ * routers (DESIGN §12, majority of routers down). Reads without it are
+ * linearizable.
+ */
+export const STALE_READ_METADATA_KEY = 'praefect-read-consistency';
 
 async function repositoryRoute(ctx: RouteContext, request: RouteRequest, ref: RepositoryRef): Promise<Route> {
   const path = request.method.path;

@@ -18,14 +18,37 @@ export class RouteContext {
     return this.options.access.view;
   }
 
-  /** DESIGN §7: state at least as fresh as a ReadIndex taken now; without quorum the call fails closed. */
-  async freshen(): Promise<void> {
-    if (this.options.freshReads === false) return;
-    try {
-      await this.options.access.fresh();
-    } catch (error) {
-      throw new RoutingError('ROUTE_UNAVAILABLE', `cluster state is not available on this router: ${describe(error)}`, { cause: error });
+  /**
+   * DESIGN §7: state at least as fresh as a ReadIndex taken now. Without
+   * quorum a write fails closed; a read may go on with this router's own
+   * state when staleReads allows it (DESIGN §12: reads continue), and is
+   * then 'stale': it may miss writes acknowledged elsewhere.
+   */
+  async freshen(mayBeStale: boolean): Promise<'fresh' | 'stale'> {
+    if (this.options.freshReads === false) return 'fresh';
+    const stale = mayBeStale ? this.options.staleReads : undefined;
+    if (stale === undefined) {
+      try {
+        await this.options.access.fresh();
+        return 'fresh';
+      } catch (error) {
+        throw new RoutingError('ROUTE_UNAVAILABLE', `cluster state is not available on this router: ${describe(error)}`, { cause: error });
+      }
     }
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      this.options.access.fresh().then(
+        () => 'fresh' as const,
+        (error: unknown) => `the cluster state could not be confirmed: ${describe(error)}`,
+      ),
+      new Promise<string>((resolve) => {
+        timer = setTimeout(() => resolve(`no quorum answered within ${stale.afterMs} ms`), stale.afterMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (outcome === 'fresh') return 'fresh';
+    stale.onStaleRead?.(outcome);
+    return 'stale';
   }
 
   /** A proposal whose failure means the outcome is unknown to the caller. */

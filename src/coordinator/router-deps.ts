@@ -36,6 +36,12 @@ export interface ClusterRouterOptions {
   readonly jobs?: JobSink;
   /** Default true (DESIGN §7): route on state at least as fresh as a ReadIndex taken when the call arrives. */
   readonly freshReads?: boolean;
+  /**
+   * Accessors that cannot confirm fresh state within afterMs (no quorum)
+   * are routed on this router's own state and marked stale to the client
+   * (STALE_READ_METADATA_KEY). Absent: they fail with UNAVAILABLE.
+   */
+  readonly staleReads?: { readonly afterMs: number; readonly onStaleRead?: (why: string) => void };
   /** Record a write intent in Raft before forwarding a mutator (DESIGN §10). Default true. */
   readonly writeIntents?: boolean;
   /** Reference transactions for the transactional mutators (DESIGN §10); absent: writes go to the primary alone (async replication). */

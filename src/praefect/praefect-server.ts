@@ -160,6 +160,17 @@ export class PraefectServer {
       catalogue: new PostgresCatalogue(new RepositoryStore(pool)),
       jobs: queue,
       freshReads: config.routing.freshReads,
+      ...(config.routing.staleReadAfterMs === null
+        ? {}
+                : {
+          staleReads: {
+            afterMs: config.routing.staleReadAfterMs,
+            onStaleRead: (why: string) => {
+              metrics.staleRead();
+              logger.debug({ why }, 'read served from this router\'s own state');
+            },
+          },
+        }),
       ...(transactions === undefined ? {} : { transactions: transactions.router }),
       onNodeResult: (node, kind, code) => {
         if (NODE_ERROR_CODES.has(code)) prober.recordError(node, kind);

@@ -25,6 +25,8 @@ export interface RouterMetrics {
   observeCall(record: CallRecord): void;
   observeAuth: AuthObserver;
   electionChanged(virtualStorage: string): void;
+  /** A read served from this router's own state because no quorum confirmed it in time. */
+  staleRead(): void;
 }
 
 export function createRouterMetrics(registry: client.Registry, view: ClusterView, prober: HealthProber, latencyBucketsSec: readonly number[]): RouterMetrics {
@@ -60,6 +62,11 @@ export function createRouterMetrics(registry: client.Registry, view: ClusterView
     registers: [registry],
   });
   availabilityGauges(registry, view);
+  const staleReads = new client.Counter({
+    name: 'gitaly_praefect_stale_reads_total',
+    help: "Reads served from this router's own cluster state because no quorum confirmed it in time (marked stale to the client)",
+    registers: [registry],
+  });
   new client.Gauge({
     name: 'gitaly_praefect_node_health',
     help: "This router's view of each storage node: 1 healthy, 0 not",
@@ -82,6 +89,7 @@ export function createRouterMetrics(registry: client.Registry, view: ClusterView
     },
     observeAuth: (attempt) => auth.inc({ enforced: String(attempt.enforced), status: attempt.status }),
     electionChanged: (virtualStorage) => elections.inc({ virtual_storage: virtualStorage }),
+    staleRead: () => staleReads.inc(),
   };
 }
 

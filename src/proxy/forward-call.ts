@@ -143,7 +143,9 @@ class ForwardedCall {
     this.policy = finishPolicy(this.method, plan.route);
     upstream.on('error', ignore);
     upstream.on('metadata', (headers: grpc.Metadata) => {
-      if (!this.clientGone) this.call.sendMetadata(headers);
+      if (this.clientGone) return;
+      for (const [key, value] of Object.entries(plan.route.responseMetadata ?? {})) headers.set(key, value);
+      this.call.sendMetadata(headers);
     });
     upstream.on('data', (chunk: Buffer) => this.onUpstreamData(upstream, chunk));
     upstream.on('end', () => {

@@ -236,7 +236,7 @@ export class H2ForwardedCall {
     // A trailers-only answer: the status is in these headers; finish() sends it.
     if (headers['grpc-status'] !== undefined) return void (this.trailers = headers);
     if (this.clientGone || this.answered) return;
-    this.stream.respond(responseHeaders(headers), { waitForTrailers: true });
+    this.stream.respond({ ...responseHeaders(headers), ...this.plan?.route.responseMetadata }, { waitForTrailers: true });
     this.responded = true;
   }
 

@@ -57,7 +57,8 @@ t.test('a minimal file gets every default', async (t) => {
     token: '',
     tls: null,
   });
-  t.same(config.routing, { freshReads: true, maxInFlight: 4_096, maxInFlightPerRepository: 128 });
+  t.same(config.routing, { freshReads: true, staleReadAfterMs: 1_000, maxInFlight: 4_096, maxInFlightPerRepository: 128 });
+  t.same(config.transactions, { enabled: true, voteTimeoutMs: 10_000, secondaryTimeoutMs: 2_000 });
 });
 
 t.test('the probe timeout defaults to min(monitor_interval, 1s)', async (t) => {

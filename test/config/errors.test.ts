@@ -112,6 +112,9 @@ const CASES: Case[] = [
   { name: 'raft tick too long', doc: set(['raft', 'tick'], '11s'), path: 'raft.tick', message: /at most 10s/ },
   { name: 'fresh_reads not a bool', doc: set(['routing', 'fresh_reads'], 1), path: 'routing.fresh_reads', message: /expected boolean/ },
   { name: 'max_in_flight zero', doc: set(['routing', 'max_in_flight'], 0), path: 'routing.max_in_flight', message: /Too small/ },
+  { name: 'vote_timeout not a duration', doc: set(['transactions', 'vote_timeout'], 'soon'), path: 'transactions.vote_timeout', message: /needs a number/ },
+  { name: 'secondary_timeout beyond vote_timeout', doc: set(['transactions'], { vote_timeout: '1s', secondary_timeout: '2s' }), path: 'transactions.secondary_timeout', message: /must not exceed vote_timeout \(1s\)/ },
+  { name: 'transactions unknown key', doc: set(['transactions', 'voting'], true), path: 'transactions.voting', message: /nrecognized|unknown/i },
   { name: 'a table given as a value', doc: set(['failover'], 'fast'), path: 'failover', message: /expected object/ },
 ];
 

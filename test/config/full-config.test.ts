@@ -70,5 +70,6 @@ t.test('a realistic full config parses', async (t) => {
     token: 'raft-token-m1n2b3',
     tls: null,
   });
-  t.same(config.routing, { freshReads: true, maxInFlight: 2_000, maxInFlightPerRepository: 50 });
+  t.same(config.routing, { freshReads: true, staleReadAfterMs: 1_500, maxInFlight: 2_000, maxInFlightPerRepository: 50 });
+  t.same(config.transactions, { enabled: true, voteTimeoutMs: 20_000, secondaryTimeoutMs: 3_000, voteAddress: 'praefect-1.internal:2305' });
 });

@@ -4,7 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import t, { type Test } from 'tap';
 import { MemoryClusterLog, type ClusterAccess } from '../../src/cluster/index.js';
 import { NodeDirectory } from '../../src/config/index.js';
-import { createClusterRouter, PostgresCatalogue, type ClusterRouterOptions } from '../../src/coordinator/index.js';
+import { createClusterRouter, PostgresCatalogue, STALE_READ_METADATA_KEY, type ClusterRouterOptions } from '../../src/coordinator/index.js';
 import { ReplicationQueue, RepositoryStore, type ReplicationJob } from '../../src/db/index.js';
 import { gitalyProtocol } from '../../src/protocol/index.js';
 import { RoutingError, type Route, type RouteRequest, type Router } from '../../src/proxy/index.js';
@@ -266,5 +266,18 @@ t.test('cluster router', async (t) => {
     t.equal(codeOf(await blind(request('/gitaly.RefService/DeleteRefs', 'u.git')).catch((e: unknown) => e)), 'ROUTE_UNAVAILABLE', 'never sent to a node this router cannot reach');
     log.unavailable = new Error('no quorum');
     t.equal(codeOf(await routers[1]!(request('/gitaly.RefService/FindBranch', 'u.git')).catch((e: unknown) => e)), 'ROUTE_UNAVAILABLE', 'fresh routing fails closed without quorum');
+  });
+
+  t.test('without quorum, with staleReads: reads go on from local state marked stale, writes fail closed', async (t) => {
+    const staleWhy: string[] = [];
+    const { routers, log } = await setup(t, { staleReads: { afterMs: 50, onStaleRead: (why) => staleWhy.push(why) } });
+    await create(routers[0]!, 'stale.git');
+    const fresh = await routers[1]!(request('/gitaly.RefService/FindBranch', 'stale.git'));
+    t.equal(fresh.responseMetadata?.[STALE_READ_METADATA_KEY], undefined, 'a read with quorum is not marked');
+    log.unavailable = new Error('no quorum');
+    const stale = await routers[1]!(request('/gitaly.RefService/FindBranch', 'stale.git'));
+    t.equal(stale.responseMetadata?.[STALE_READ_METADATA_KEY], 'stale', 'the read is routed and marked stale');
+    t.match(staleWhy, [/no quorum/], 'the reason is reported');
+    t.equal(codeOf(await routers[1]!(request('/gitaly.RefService/DeleteRefs', 'stale.git')).catch((e: unknown) => e)), 'ROUTE_UNAVAILABLE', 'a write fails closed');
   });
 });

@@ -7,6 +7,9 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
+import { STALE_READ_METADATA_KEY } from '../../src/coordinator/index.js';
+import type { RouterMember } from '../../src/local-cluster/index.js';
+import { gitalyProtocol } from '../../src/protocol/index.js';
 import { git, makeGitHome } from '../gateway/git-cli.js';
 import { branchCommit, commitFile, repo, startCluster, waitFor } from './fixtures/cluster.js';
 
@@ -113,5 +116,35 @@ t.test('routing through a cluster of real processes', async (t) => {
     await cluster.routers[0]!.process.start();
     await waitFor('router A to serve again', () => branchCommit(a, 'router-down.git', 'main'));
     t.equal(await branchCommit(a, 'router-down.git', 'main'), commit, 'the restarted router caught up from Raft');
+  });
+
+  t.test('a majority of routers down (SIGSTOP): writes fail closed, reads continue and say they may be stale', async (t) => {
+    await c.unary('/gitaly.RepositoryService/CreateRepository', { repository: repo('majority.git') });
+    const commit = await commitFile(c, 'majority.git', 'main', 'x.txt', 'x\n');
+    await waitFor('a fresh read through C', () => branchCommit(c, 'majority.git', 'main'));
+    const [routerA, routerB] = cluster.routers as [RouterMember, RouterMember];
+    routerA.process.pause();
+    routerB.process.pause();
+    try {
+      const write = await commitFile(c, 'majority.git', 'main', 'y.txt', 'y\n').then(() => undefined, (e: grpc.ServiceError) => e);
+      t.equal(write?.code, grpc.status.UNAVAILABLE, `a write is refused: ${write?.details}`);
+      const headers = new Promise<grpc.Metadata>((resolve, reject) => {
+        const client = c.client('gitaly.RefService');
+        const call = client.makeUnaryRequest(
+          '/gitaly.RefService/FindBranch',
+          (r: Buffer) => r,
+          (b: Buffer) => b,
+          Buffer.from(gitalyProtocol().root.lookupType('gitaly.FindBranchRequest').encode({ repository: repo('majority.git'), name: Buffer.from('main') }).finish()),
+          (error) => (error ? reject(error) : undefined),
+        );
+        call.on('metadata', resolve);
+      });
+      t.equal((await headers).get(STALE_READ_METADATA_KEY)[0], 'stale', 'the answer is marked stale');
+      t.equal(await branchCommit(c, 'majority.git', 'main'), commit, 'the read is served, from the state the router had');
+    } finally {
+      routerA.process.resume();
+      routerB.process.resume();
+    }
+    await waitFor('writes through C again', () => commitFile(c, 'majority.git', 'main', 'z.txt', 'z\n'));
   });
 });
