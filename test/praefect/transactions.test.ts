@@ -11,7 +11,7 @@ import type { RepositoryMetadataResponse } from '../../src/admin/index.js';
 import { loadOrCreateLayout } from '../../src/local-cluster/index.js';
 import { BLACKHOLE, delayMode, FaultProxy, formatHostPort, PASS } from '../../jepsen/net/index.js';
 import { git, makeGitHome } from '../gateway/git-cli.js';
-import type { Rpc } from '../gitaly/fixtures/rpc.js';
+import { statusOf, type Rpc } from '../gitaly/fixtures/rpc.js';
 import { commitFile, replicaBranch, replicaChecksums, repo, startCluster, waitFor, type TestCluster } from './fixtures/cluster.js';
 
 const MONITOR_INTERVAL_MS = 500;
@@ -54,15 +54,6 @@ async function restartStorage(tc: TestCluster, storage: string, env: NodeJS.Proc
     const state = await tc.admins[0]!.clusterState(true);
     return state.storages.find((s) => s.storage === storage)?.healthy === true ? true : undefined;
   });
-}
-
-async function failureCode(promise: Promise<unknown>): Promise<grpc.status | 'ok'> {
-  try {
-    await promise;
-    return 'ok';
-  } catch (error) {
-    return (error as grpc.ServiceError).code;
-  }
 }
 
 t.test('reference transactions through the router', async (t) => {
@@ -135,7 +126,7 @@ t.test('reference transactions through the router', async (t) => {
     const secondaries = before.replicas.map((r) => r.storage).filter((s) => s !== primary);
     const heads = await Promise.all(secondaries.map((s) => replicaBranch(tc, s, before.replica_path, 'main')));
     await restartStorage(tc, primary, { GITALY_FAILPOINTS: 'vote=kill' });
-    const code = await failureCode(commitFile(router, 'tx/primary-dies.git', 'main', 'c.txt', 'c\n', 30_000));
+    const code = await statusOf(commitFile(router, 'tx/primary-dies.git', 'main', 'c.txt', 'c\n', 30_000));
     t.ok(RETRYABLE.includes(code as grpc.status), `the client got a retryable error (${String(code)})`);
     t.equal(tc.cluster.storage(primary).process.running, false, 'the primary died at its vote');
     for (const [i, storage] of secondaries.entries()) {
@@ -169,7 +160,7 @@ t.test('reference transactions through the router', async (t) => {
     for (const storage of [before.primary, cutSecondary]) proxies.get(storage)!.setModes({ upstream: BLACKHOLE, downstream: BLACKHOLE });
     let code: grpc.status | 'ok';
     try {
-      code = await failureCode(commitFile(router, 'tx/cut.git', 'main', 'e.txt', 'e\n', VOTE_TIMEOUT_MS * 3));
+      code = await statusOf(commitFile(router, 'tx/cut.git', 'main', 'e.txt', 'e\n', VOTE_TIMEOUT_MS * 3));
     } finally {
       for (const storage of [before.primary, cutSecondary]) proxies.get(storage)!.setModes({ upstream: PASS, downstream: PASS });
     }
