@@ -66,6 +66,18 @@ export function cpuMicros(pid: number): number {
   return (ticks * 1e6) / CLOCK_TICKS_PER_SEC;
 }
 
+/**
+ * utime + stime of the process and of its children it has reaped (cutime +
+ * cstime: git runs, and the hooks git ran), in microseconds. Children still
+ * running are not in it yet.
+ */
+export function cpuWithChildrenMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+  return (ticks * 1e6) / CLOCK_TICKS_PER_SEC;
+}
+
 /** Busy and total CPU time of the whole machine, in ticks (from /proc/stat). */
 export function machineTicks(): { busy: number; total: number } {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
