@@ -60,22 +60,24 @@ export function jsonLine<T>(child: ChildProcess, accept: (entry: Record<string, 
 
 /** utime + stime of the process (all its threads), in microseconds. */
 export function cpuMicros(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return (ticks * 1e6) / CLOCK_TICKS_PER_SEC;
+  const [utime, stime] = statTicks(pid);
+  return ((utime + stime) * 1e6) / CLOCK_TICKS_PER_SEC;
 }
 
 /**
- * utime + stime of the process and of its children it has reaped (cutime +
- * cstime: git runs, and the hooks git ran), in microseconds. Children still
- * running are not in it yet.
+ * The same plus its children it has reaped (cutime + cstime: git runs, and
+ * the hooks git ran). Children still running are not in it yet.
  */
 export function cpuWithChildrenMicros(pid: number): number {
+  const [utime, stime, cutime, cstime] = statTicks(pid);
+  return ((utime + stime + cutime + cstime) * 1e6) / CLOCK_TICKS_PER_SEC;
+}
+
+/** utime, stime, cutime, cstime from /proc/<pid>/stat, in clock ticks. */
+function statTicks(pid: number): [number, number, number, number] {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
-  return (ticks * 1e6) / CLOCK_TICKS_PER_SEC;
+  return [Number(fields[11]), Number(fields[12]), Number(fields[13]), Number(fields[14])];
 }
 
 /** Busy and total CPU time of the whole machine, in ticks (from /proc/stat). */
