@@ -6,8 +6,13 @@ export interface RaftSample {
   leader: string | null;
   commitIndex: number;
   appliedIndex: number;
-  /** A digest of the state machine at `appliedIndex`, when the router exposes one. */
+  /** A digest of the state machine at `digestIndex` (or `appliedIndex` when absent), when the router exposes one. */
   appliedDigest?: string;
+  /**
+   * The applied index the digest was taken at. A router reads its digest and
+   * its status one after the other, so this may lag `appliedIndex`.
+   */
+  digestIndex?: number;
   time: number;
   /**
    * Which run of the router process took the sample. The commit index is
@@ -20,6 +25,7 @@ export interface RaftSample {
 export type RaftViolation =
   | { kind: 'two-leaders'; term: number; leaders: string[]; samples: RaftSample[] }
   | { kind: 'commit-fell'; router: string; before: RaftSample; after: RaftSample }
+  /** `appliedIndex`: the index the differing digests were taken at (the samples' digestIndex, or appliedIndex). */
   | { kind: 'digest-diverged'; appliedIndex: number; samples: RaftSample[] };
 
 export interface RaftInvariantsResult {
@@ -74,7 +80,7 @@ function digestDiverged(samples: readonly RaftSample[]): RaftViolation[] {
   const violations: RaftViolation[] = [];
   const byIndex = groupBy(
     samples.filter((s) => s.appliedDigest !== undefined),
-    (s) => s.appliedIndex,
+    (s) => s.digestIndex ?? s.appliedIndex,
   );
   for (const [appliedIndex, same] of byIndex) {
     const firstPerDigest = new Map<string, RaftSample>();
