@@ -74,6 +74,7 @@ t.test('raftInvariants: digests compare at the index they were taken at', async 
     sample({ router: 'b', appliedIndex: 9, digestIndex: 9, appliedDigest: 'd9', time: 4 }),
   ]);
   t.ok(agreeing.valid, JSON.stringify(agreeing.violations));
+  t.equal(agreeing.comparedDigestIndexes, 2, 'indexes 7 and 9 had two routers each; 8 had one');
   const diverged = raftInvariants([
     sample({ router: 'a', appliedIndex: 9, digestIndex: 7, appliedDigest: 'd7' }),
     sample({ router: 'b', appliedIndex: 7, digestIndex: 7, appliedDigest: 'other', time: 1 }),
