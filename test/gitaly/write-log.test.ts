@@ -18,7 +18,8 @@ import {
   type WriteMarker,
 } from '../../src/gitaly/index.js';
 import { findProjectRoot } from '../../src/protocol/index.js';
-import { tempDir } from './fixtures/git.js';
+import { FLUSH_PKT, pktLine } from '../../src/gitaly/git/pkt-line.js';
+import { git, gitOutput, seedWorkRepo, tempDir } from './fixtures/git.js';
 import { distAvailable, startProcessNode, type ProcessNode } from './fixtures/node.js';
 import { Rpc, statusOf } from './fixtures/rpc.js';
 
@@ -111,14 +112,26 @@ if (!distAvailable()) {
     await t.rejects(malformed, { code: grpc.status.INVALID_ARGUMENT, details: /praefect-write: generation: / });
     t.same(await rpc.unary('/gitaly.RefService/RefExists', { repository, ref: Buffer.from('refs/heads/y') }), { value: false }, 'a malformed marker refuses the call before it runs');
 
+    // A response-streaming mutator: its line is written as the stream ends OK.
+    const work = await seedWorkRepo();
+    const pushed = await git(work.dir, 'rev-parse', 'main');
+    const pack = await gitOutput(work.dir, `${pushed}\n`, 'pack-objects', '--revs', '--stdout', '-q');
+    const body = Buffer.concat([pktLine(`${'0'.repeat(40)} ${pushed} refs/heads/pushed\0report-status\n`), FLUSH_PKT, pack]);
+    const pushRepository = { storage_name: 'default', relative_path: 'pushed.git' };
+    await rpc.unary('/gitaly.RepositoryService/CreateRepository', { repository: pushRepository });
+    const report = await rpc.bidi<{ data: Buffer }>('/gitaly.SmartHTTPService/PostReceivePack', [{ repository: pushRepository, data: body.subarray(0, 10) }, { data: body.subarray(10) }], markerMetadata({ ...marker, repositoryId: 8 }));
+    t.match(Buffer.concat(report.map((m) => m.data)).toString(), /ok refs\/heads\/pushed/);
+    t.match(readLog(file).at(-1), { method: '/gitaly.SmartHTTPService/PostReceivePack', relative_path: 'pushed.git', repository_id: 8 });
+    t.equal(readLog(file).length, 3);
+
     await rpc.unary('/gitaly.RepositoryService/WriteRef', { repository, ref: Buffer.from('refs/heads/z'), revision: Buffer.from(commit.branch_update.commit_id) }, markerMetadata({ ...marker, generation: 1, primary: false, router: 'praefect-2' }));
     // SIGKILL right after the OK: nothing buffered in the process, so the line is on disk.
     const exited = new Promise((resolve) => node.child.once('exit', resolve));
     node.child.kill('SIGKILL');
     await exited;
     const after = readLog(file);
-    t.equal(after.length, 3);
-    t.match(after[2], { method: '/gitaly.RepositoryService/WriteRef', generation: 1, primary: false, router: 'praefect-2' });
+    t.equal(after.length, 4);
+    t.match(after[3], { method: '/gitaly.RepositoryService/WriteRef', generation: 1, primary: false, router: 'praefect-2' });
   });
 
   t.test('the log rotates at its size cap and keeps one rotated file', async (t) => {
