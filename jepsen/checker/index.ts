@@ -27,7 +27,18 @@ export {
   type LostWrite,
   type StaleWrite,
 } from './acknowledged-writes.js';
-export { splitBrain, type SplitBrainResult, type SplitBrainViolation, type StorageWrite } from './split-brain.js';
+export {
+  parseWriteLog,
+  splitBrain,
+  splitBrainFromWriteLogs,
+  type ParsedWriteLog,
+  type SplitBrainResult,
+  type SplitBrainViolation,
+  type StorageWrite,
+  type WriteLogLine,
+  type WriteLogSplitBrainResult,
+  type WriteLogViolation,
+} from './split-brain.js';
 export { raftInvariants, type RaftInvariantsResult, type RaftSample, type RaftViolation } from './raft-invariants.js';
 export { availability, type AvailabilityOptions, type FaultWindow, type WindowAvailability } from './availability.js';
 export { formatLinearizabilityReport, formatOperation } from './report-text.js';

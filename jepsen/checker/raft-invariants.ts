@@ -6,8 +6,13 @@ export interface RaftSample {
   leader: string | null;
   commitIndex: number;
   appliedIndex: number;
-  /** A digest of the state machine at `appliedIndex`, when the router exposes one. */
+  /** A digest of the state machine at `digestIndex` (or `appliedIndex` when absent), when the router exposes one. */
   appliedDigest?: string;
+  /**
+   * The applied index the digest was taken at. A router reads its digest and
+   * its status one after the other, so this may lag `appliedIndex`.
+   */
+  digestIndex?: number;
   time: number;
   /**
    * Which run of the router process took the sample. The commit index is
@@ -20,11 +25,14 @@ export interface RaftSample {
 export type RaftViolation =
   | { kind: 'two-leaders'; term: number; leaders: string[]; samples: RaftSample[] }
   | { kind: 'commit-fell'; router: string; before: RaftSample; after: RaftSample }
+  /** `appliedIndex`: the index the differing digests were taken at (the samples' digestIndex, or appliedIndex). */
   | { kind: 'digest-diverged'; appliedIndex: number; samples: RaftSample[] };
 
 export interface RaftInvariantsResult {
   valid: boolean;
   violations: RaftViolation[];
+  /** Indexes at which digests of two or more routers (or boots) were compared: how much the digest check saw. */
+  comparedDigestIndexes: number;
 }
 
 /**
@@ -34,8 +42,9 @@ export interface RaftInvariantsResult {
  * Safety). Samples of one router are taken in time order.
  */
 export function raftInvariants(samples: readonly RaftSample[]): RaftInvariantsResult {
-  const violations: RaftViolation[] = [...twoLeaders(samples), ...commitFell(samples), ...digestDiverged(samples)];
-  return { valid: violations.length === 0, violations };
+  const digests = digestDiverged(samples);
+  const violations: RaftViolation[] = [...twoLeaders(samples), ...commitFell(samples), ...digests.violations];
+  return { valid: violations.length === 0, violations, comparedDigestIndexes: digests.compared };
 }
 
 function twoLeaders(samples: readonly RaftSample[]): RaftViolation[] {
@@ -70,18 +79,20 @@ function commitFell(samples: readonly RaftSample[]): RaftViolation[] {
   return violations;
 }
 
-function digestDiverged(samples: readonly RaftSample[]): RaftViolation[] {
+function digestDiverged(samples: readonly RaftSample[]): { violations: RaftViolation[]; compared: number } {
   const violations: RaftViolation[] = [];
+  let compared = 0;
   const byIndex = groupBy(
     samples.filter((s) => s.appliedDigest !== undefined),
-    (s) => s.appliedIndex,
+    (s) => s.digestIndex ?? s.appliedIndex,
   );
   for (const [appliedIndex, same] of byIndex) {
+    if (new Set(same.map((s) => `${s.router}\u0000${String(s.boot)}`)).size > 1) compared++;
     const firstPerDigest = new Map<string, RaftSample>();
     for (const s of same) if (!firstPerDigest.has(s.appliedDigest!)) firstPerDigest.set(s.appliedDigest!, s);
     if (firstPerDigest.size > 1) violations.push({ kind: 'digest-diverged', appliedIndex, samples: [...firstPerDigest.values()] });
   }
-  return violations;
+  return { violations, compared };
 }
 
 function groupBy<T, K>(items: readonly T[], keyOf: (item: T) => K): Map<K, T[]> {

@@ -39,3 +39,98 @@ export function splitBrain(writes: readonly StorageWrite[]): SplitBrainResult {
   }
   return { valid: violations.length === 0, violations, generations: writers.size };
 }
+
+/**
+ * One line of a storage node's write log ([audit] write_log in bin/gitaly):
+ * a mutator the node completed OK, with the router's marker. `source` is
+ * where the harness read it (the node's name), added when parsed.
+ */
+export interface WriteLogLine {
+  readonly time?: string;
+  readonly storage: string;
+  readonly relative_path?: string;
+  readonly method?: string;
+  readonly repository_id: number;
+  readonly generation: number;
+  readonly primary: boolean;
+  readonly router?: string;
+  readonly source?: string;
+}
+
+export interface WriteLogViolation {
+  readonly repositoryId: number;
+  readonly generation: number;
+  /** The distinct storages that wrote this generation as its primary, sorted. */
+  readonly storages: string[];
+  /** The first primary line of each of those storages. */
+  readonly lines: WriteLogLine[];
+}
+
+export interface WriteLogSplitBrainResult {
+  readonly valid: boolean;
+  readonly violations: WriteLogViolation[];
+  /** Distinct (repository, generation) pairs written by a primary. */
+  readonly generations: number;
+  readonly primaryLines: number;
+  /** Lines of transaction secondaries: logged, not judged. */
+  readonly secondaryLines: number;
+}
+
+/**
+ * Issue 6's split-brain check, from what the storage nodes did: for each
+ * (repository_id, generation), at most one distinct storage accepted a write
+ * as its primary. A second one means two nodes each believed they were the
+ * primary of the same generation: two primaries at once.
+ */
+export function splitBrainFromWriteLogs(lines: readonly WriteLogLine[]): WriteLogSplitBrainResult {
+  const primaries = new Map<string, { repositoryId: number; generation: number; firstByStorage: Map<string, WriteLogLine> }>();
+  let primaryLines = 0;
+  for (const line of lines) {
+    if (!line.primary) continue;
+    primaryLines++;
+    const id = `${line.repository_id}\u0000${line.generation}`;
+    let entry = primaries.get(id);
+    if (entry === undefined) primaries.set(id, (entry = { repositoryId: line.repository_id, generation: line.generation, firstByStorage: new Map() }));
+    if (!entry.firstByStorage.has(line.storage)) entry.firstByStorage.set(line.storage, line);
+  }
+  const violations: WriteLogViolation[] = [];
+  for (const entry of primaries.values()) {
+    if (entry.firstByStorage.size < 2) continue;
+    const storages = [...entry.firstByStorage.keys()].sort();
+    violations.push({ repositoryId: entry.repositoryId, generation: entry.generation, storages, lines: storages.map((s) => entry.firstByStorage.get(s)!) });
+  }
+  violations.sort((a, b) => a.repositoryId - b.repositoryId || a.generation - b.generation);
+  return { valid: violations.length === 0, violations, generations: primaries.size, primaryLines, secondaryLines: lines.length - primaryLines };
+}
+
+export interface ParsedWriteLog {
+  readonly lines: WriteLogLine[];
+  /** Lines that are not a write-log entry (e.g. one torn by a crash and continued by the next run), with their line numbers. */
+  readonly unreadable: { readonly lineNumber: number; readonly text: string }[];
+}
+
+/** Parses one write log file's text; unreadable lines are returned, not thrown, so one torn line cannot hide the rest. */
+export function parseWriteLog(text: string, source?: string): ParsedWriteLog {
+  const lines: WriteLogLine[] = [];
+  const unreadable: { lineNumber: number; text: string }[] = [];
+  text.split('\n').forEach((raw, i) => {
+    if (raw.trim() === '') return;
+    const line = writeLogLineOf(raw);
+    if (line === undefined) unreadable.push({ lineNumber: i + 1, text: raw.length > 200 ? `${raw.slice(0, 200)}…` : raw });
+    else lines.push(source === undefined ? line : { ...line, source });
+  });
+  return { lines, unreadable };
+}
+
+function writeLogLineOf(raw: string): WriteLogLine | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const line = value as Record<string, unknown>;
+  const ok = typeof line['storage'] === 'string' && Number.isSafeInteger(line['repository_id']) && Number.isSafeInteger(line['generation']) && typeof line['primary'] === 'boolean';
+  return ok ? (line as unknown as WriteLogLine) : undefined;
+}

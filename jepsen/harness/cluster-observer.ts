@@ -2,7 +2,7 @@
 // polls every router's Raft status into samples for the Raft invariants,
 // answers who leads and who is primary for the nemesis, and says when the
 // cluster has recovered.
-import type { AdminClient } from '../../src/admin/index.js';
+import type { AdminClient, RaftStatusResponse } from '../../src/admin/index.js';
 import type { RaftSample } from '../checker/index.js';
 import type { TestCluster } from './test-cluster.js';
 
@@ -130,7 +130,7 @@ export class ClusterObserver {
 
   private async sample(router: string): Promise<RaftSample | undefined> {
     try {
-      const status = await this.admins.get(router)!.raftStatus();
+      const status = await this.admins.get(router)!.raftStatus({ with_digest: true });
       const leaderId = Number(status.leader);
       const boot = this.cluster.process(router).pid;
       return {
@@ -141,6 +141,7 @@ export class ClusterObserver {
         appliedIndex: Number(status.applied),
         time: this.options.now(),
         ...(boot === undefined ? {} : { boot }),
+        ...digestOf(status),
       };
     } catch {
       return undefined;
@@ -155,4 +156,9 @@ export class ClusterObserver {
       this.dropped++;
     }
   }
+}
+
+/** The applied-state digest and its index, when the router gave one (routers without it answer ''). */
+function digestOf(status: RaftStatusResponse): Pick<RaftSample, 'appliedDigest' | 'digestIndex'> {
+  return status.state_digest === '' ? {} : { appliedDigest: status.state_digest, digestIndex: Number(status.digest_index) };
 }

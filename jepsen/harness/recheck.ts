@@ -13,7 +13,7 @@ export interface RecheckOptions {
 export function recheck(dir: string, options: RecheckOptions = {}): CheckResults {
   const run = readSavedRun(dir);
   const windows = faultBands(run.events, run.history).map((b) => ({ start: b.start, end: b.end, name: b.label }));
-  const checked = runChecks({ workload: run.config.workload, history: run.history, raftSamples: run.raftSamples, writers: run.writers, windows });
+  const checked = runChecks({ workload: run.config.workload, history: run.history, raftSamples: run.raftSamples, writers: run.writers, storageWrites: run.storageWrites, windows });
   const results = run.config.scenario === undefined ? checked : evaluateScenario(scenarioByName(run.config.scenario), run.config, checked, run.history, windows, run.probes, run.writers);
   if (options.write !== false) writeResults(dir, run.config, run.history, run.events, results);
   return results;

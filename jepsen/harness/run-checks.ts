@@ -12,6 +12,7 @@ import {
   raftInvariants,
   register,
   splitBrain,
+  splitBrainFromWriteLogs,
   type AcknowledgedWritesResult,
   type FaultWindow,
   type LinearizabilityResult,
@@ -19,6 +20,7 @@ import {
   type RaftSample,
   type StorageWrite,
   type WindowAvailability,
+  type WriteLogLine,
 } from '../checker/index.js';
 import type { WorkloadName } from './workloads/index.js';
 
@@ -28,6 +30,8 @@ export interface CheckInputs {
   readonly raftSamples: readonly RaftSample[];
   /** Who wrote each (repository, generation): the router-observed stand-in until storage nodes log writes. */
   readonly writers: readonly StorageWrite[];
+  /** The storage nodes' write logs; when they hold no line, the split-brain check falls back to `writers`. */
+  readonly storageWrites?: readonly WriteLogLine[];
   readonly windows: readonly FaultWindow[];
   /** Per-key linearizability search bound. */
   readonly linearizabilityTimeLimitMs?: number;
@@ -67,12 +71,41 @@ export function runChecks(inputs: CheckInputs): CheckResults {
   if (inputs.workload === 'append' || inputs.workload === 'set-full') {
     checks['acknowledged-writes'] = summarizeAcknowledged(acknowledgedWrites(inputs.history, { addF: inputs.workload === 'append' ? 'append' : 'add', readF: 'read' }));
   }
-  const brain = splitBrain(inputs.writers);
-  checks['split-brain'] = { valid: brain.valid, source: 'router-observed stand-in (admin RepositoryMetadata after each ok write)', generations: brain.generations, violations: brain.violations.slice(0, 20) };
+  checks['split-brain'] = splitBrainCheck(inputs);
   const raft = raftInvariants(inputs.raftSamples);
-  checks['raft-invariants'] = { valid: raft.valid, samples: inputs.raftSamples.length, violations: raft.violations.slice(0, 20) };
+  const digested = inputs.raftSamples.filter((s) => s.appliedDigest !== undefined).length;
+  checks['raft-invariants'] = {
+    valid: raft.valid,
+    samples: inputs.raftSamples.length,
+    digestSamples: digested,
+    comparedDigestIndexes: raft.comparedDigestIndexes,
+    violations: raft.violations.slice(0, 20),
+  };
   const windows = availability(inputs.history, inputs.windows, { fs: WRITE_FS[inputs.workload] });
   return { valid: Object.values(checks).every((c) => c.valid), checks, stats: opStats(inputs.history), availability: windows };
+}
+
+/** From the storage nodes' write logs; the router-observed stand-in only when no node logged a line (e.g. a router that sends no praefect-write marker). */
+function splitBrainCheck(inputs: CheckInputs): CheckSummary {
+  const logged = inputs.storageWrites ?? [];
+  if (logged.length > 0) {
+    const brain = splitBrainFromWriteLogs(logged);
+    return {
+      valid: brain.valid,
+      source: 'storage write logs (one primary storage per repository_id and generation)',
+      generations: brain.generations,
+      primaryLines: brain.primaryLines,
+      secondaryLines: brain.secondaryLines,
+      violations: brain.violations.slice(0, 20),
+    };
+  }
+  const brain = splitBrain(inputs.writers);
+  return {
+    valid: brain.valid,
+    source: 'router-observed stand-in (admin RepositoryMetadata after each ok write): the storage write logs hold no line',
+    generations: brain.generations,
+    violations: brain.violations.slice(0, 20),
+  };
 }
 
 function linearizabilityOf(inputs: CheckInputs): LinearizabilityResult | undefined {

@@ -4,7 +4,7 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { findProjectRoot } from '../../src/protocol/index.js';
-import { formatHistory, parseHistory, type Op, type RaftSample, type StorageWrite } from '../checker/index.js';
+import { formatHistory, parseHistory, type Op, type RaftSample, type StorageWrite, type WriteLogLine } from '../checker/index.js';
 import { latencySvg, rateSvg, type FaultBand } from './report/charts.js';
 import { timelineHtml } from './report/timeline.js';
 import type { CheckResults } from './run-checks.js';
@@ -25,6 +25,8 @@ export interface RunFiles {
   readonly raftSamples: readonly RaftSample[];
   readonly raftSamplesDropped: number;
   readonly writers: readonly StorageWrite[];
+  /** Every storage node's write-log lines (with `source`, the node). */
+  readonly storageWrites?: readonly WriteLogLine[];
   readonly events: readonly AppliedEvent[];
   readonly probes: ScenarioProbes;
   readonly results: CheckResults;
@@ -52,6 +54,7 @@ export function writeRunFiles(dir: string, files: RunFiles): void {
   writeFileSync(path.join(dir, 'history.jsonl'), formatHistory(files.history));
   writeFileSync(path.join(dir, 'raft-samples.jsonl'), files.raftSamples.map((s) => `${JSON.stringify(s)}\n`).join(''));
   writeFileSync(path.join(dir, 'writers.jsonl'), files.writers.map((w) => `${JSON.stringify(w)}\n`).join(''));
+  writeFileSync(path.join(dir, STORAGE_WRITES_FILE), (files.storageWrites ?? []).map((w) => `${JSON.stringify(w)}\n`).join(''));
   writeFileSync(path.join(dir, 'nemesis.json'), `${JSON.stringify({ events: files.events, raftSamplesDropped: files.raftSamplesDropped, probes: files.probes }, null, 2)}\n`);
   writeResults(dir, files.config, files.history, files.events, files.results);
 }
@@ -70,9 +73,13 @@ export interface SavedRun {
   readonly history: Op[];
   readonly raftSamples: RaftSample[];
   readonly writers: StorageWrite[];
+  readonly storageWrites: WriteLogLine[];
   readonly events: AppliedEvent[];
   readonly probes: ScenarioProbes;
 }
+
+/** The storage nodes' write logs, merged (input of the split-brain check). */
+const STORAGE_WRITES_FILE = 'storage-writes.jsonl';
 
 export function readSavedRun(dir: string): SavedRun {
   const text = (name: string): string => readFileSync(path.join(dir, name), 'utf8');
@@ -83,6 +90,7 @@ export function readSavedRun(dir: string): SavedRun {
     history: parseHistory(text('history.jsonl'), path.join(dir, 'history.jsonl')),
     raftSamples: lines<RaftSample>('raft-samples.jsonl'),
     writers: lines<StorageWrite>('writers.jsonl'),
+    storageWrites: lines<WriteLogLine>(STORAGE_WRITES_FILE),
     events: nemesis.events,
     probes: nemesis.probes ?? {},
   };

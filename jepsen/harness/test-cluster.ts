@@ -60,6 +60,7 @@ export class TestCluster {
         tickMs: options.tickMs,
         electionTicks: options.electionTicks,
         dial: (from, to, address) => endpoints.get(`${from}\u0000${to}`) ?? address,
+        storageWriteLogs: true,
         ...(options.env === undefined ? {} : { env: options.env }),
         ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
       });

@@ -14,6 +14,7 @@ import type {
   ListUntrackedRepositoriesResponse,
   ListStoragesResponse,
   QueueStatusResponse,
+  RaftStatusRequest,
   RaftStatusResponse,
   RemoveRepositoryRequest,
   RemoveRepositoryResponse,
@@ -46,8 +47,8 @@ export class AdminClient {
     this.client = new Service(address, options.credentials ?? grpc.credentials.createInsecure());
   }
 
-  raftStatus(): Promise<RaftStatusResponse> {
-    return this.call('RaftStatus', {});
+  raftStatus(request: RaftStatusRequest = {}): Promise<RaftStatusResponse> {
+    return this.call('RaftStatus', request);
   }
 
   clusterState(fresh = false): Promise<ClusterStateResponse> {

@@ -20,6 +20,14 @@ export interface RaftStatusResponse {
   voters: number[];
   learners: number[];
   progress: RaftProgress[];
+  /** Hex SHA-256 of the replicated state at digest_index; '' unless asked for (with_digest). */
+  state_digest: string;
+  digest_index: number;
+}
+
+export interface RaftStatusRequest {
+  /** Also digest the replicated state: O(state). */
+  with_digest?: boolean;
 }
 
 export interface StorageView {

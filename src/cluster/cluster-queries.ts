@@ -14,6 +14,8 @@ import type {
   WriteRoute,
 } from './cluster-view.js';
 import { dataloss } from './dataloss.js';
+import { ClusterViewError } from './errors.js';
+import type { StateDigest } from './state-digest.js';
 import { compareNames } from './election.js';
 import { consensusHealth, isActive } from './health.js';
 import {
@@ -27,7 +29,16 @@ import {
 
 /** The router's read side over a ClusterState (which a restore replaces in place, so this stays valid). */
 export class ClusterQueries implements ClusterView {
-  constructor(private readonly state: ClusterState) {}
+  constructor(
+    private readonly state: ClusterState,
+    /** The owning state machine's digest, read in its apply order (a bare state knows no applied index). */
+    private readonly digestOfMachine?: () => Promise<StateDigest>,
+  ) {}
+
+  stateDigest(): Promise<StateDigest> {
+    if (this.digestOfMachine === undefined) return Promise.reject(new ClusterViewError('this view belongs to no state machine, so it has no applied index to digest at'));
+    return this.digestOfMachine();
+  }
 
   clusterTimeMs(): number {
     return this.state.clusterTimeMs;

@@ -1,4 +1,5 @@
 import type { ClusterSettings } from './cluster-settings.js';
+import type { StateDigest } from './state-digest.js';
 
 /**
  * What the router reads of the cluster state. Everything is computed from the
@@ -7,6 +8,12 @@ import type { ClusterSettings } from './cluster-settings.js';
  * with a ReadIndex (RaftDriver.linearizableRead) for fresh routing (DESIGN §7).
  */
 export interface ClusterView {
+  /**
+   * A digest of the whole replicated state with the applied index it was
+   * taken at, for checking that routers agree (equal index, equal digest).
+   * O(state): only on request.
+   */
+  stateDigest(): Promise<StateDigest>;
   clusterTimeMs(): number;
   settings(): ClusterSettings;
   routers(): RouterStatus[];

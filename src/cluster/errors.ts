@@ -38,6 +38,11 @@ export class StoredStateError extends ClusterError {
   }
 }
 
+/** A view asked for something its construction did not give it (e.g. a digest of a bare state). */
+export class ClusterViewError extends ClusterError {
+  readonly code = 'CLUSTER_VIEW_UNSUPPORTED';
+}
+
 /**
  * A broken invariant of the state (a bug, never bad input): the state machine
  * must stop rather than apply on, so this is thrown and the Raft driver halts.

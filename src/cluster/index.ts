@@ -15,6 +15,7 @@ export { SNAPSHOT_FORMAT, SNAPSHOT_VERSION, decodeSnapshot, encodeSnapshot } fro
 export type { ClusterStateMachine } from './cluster-state-machine.js';
 export { MemoryClusterStateMachine } from './memory-cluster-state-machine.js';
 export { LevelClusterStateMachine, type LevelClusterStateMachineOptions } from './level-cluster-state-machine.js';
-export { ClusterError, ClusterInvariantError, CommandDecodeError, SnapshotFormatError, StoredStateError } from './errors.js';
+export { stateDigest, type StateDigest } from './state-digest.js';
+export { ClusterError, ClusterViewError, ClusterInvariantError, CommandDecodeError, SnapshotFormatError, StoredStateError } from './errors.js';
 export type { BodyOf, ClusterAccess } from './cluster-access.js';
 export { MemoryClusterLog } from './memory-cluster-access.js';

@@ -12,6 +12,7 @@ import { checkStateInvariants } from './invariants.js';
 import { NO_BASE, otherBaseKeys, readBase, writeBase, type BaseImage } from './level-base-image.js';
 import { decodeRecord, encodeRecord } from './level-record-codec.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.js';
+import { stateDigest, type StateDigest } from './state-digest.js';
 import { decodeHeader, encodeHeader } from './state-header-codec.js';
 
 type Db = ClassicLevel<string, Uint8Array>;
@@ -66,7 +67,7 @@ export class LevelClusterStateMachine implements ClusterStateMachine {
     private meta: Meta,
     private readonly checkpointAfterDeltas: number,
   ) {
-    this.view = new ClusterQueries(state);
+    this.view = new ClusterQueries(state, () => this.stateDigest());
   }
 
   static async open(dir: string, options: LevelClusterStateMachineOptions = {}): Promise<LevelClusterStateMachine> {
@@ -93,6 +94,14 @@ export class LevelClusterStateMachine implements ClusterStateMachine {
 
   snapshot(): Promise<{ index: number; data: Uint8Array }> {
     return this.serialize(async () => ({ index: this.meta.applied, data: encodeSnapshot(this.state, this.meta.applied) }));
+  }
+
+  /**
+   * In the apply queue: between the in-memory apply and the batch that
+   * records its index, the state is ahead of meta.applied.
+   */
+  stateDigest(): Promise<StateDigest> {
+    return this.serialize(async () => ({ index: this.meta.applied, digest: stateDigest(this.state) }));
   }
 
   restore(snapshot: Snapshot): Promise<void> {

@@ -8,11 +8,12 @@ import type { ClusterView } from './cluster-view.js';
 import { clusterInvariant } from './errors.js';
 import { checkStateInvariants } from './invariants.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.js';
+import { stateDigest, type StateDigest } from './state-digest.js';
 
 /** The cluster state machine without persistence: same behaviour as the LevelDB one, for tests and simulations. */
 export class MemoryClusterStateMachine implements ClusterStateMachine {
   readonly state = new ClusterState();
-  readonly view: ClusterView = new ClusterQueries(this.state);
+  readonly view: ClusterView = new ClusterQueries(this.state, () => this.stateDigest());
   private applied = 0;
 
   appliedIndex(): number {
@@ -24,6 +25,10 @@ export class MemoryClusterStateMachine implements ClusterStateMachine {
     this.state.drainDirty();
     this.applied = commands.at(-1)?.index ?? this.applied;
     return results;
+  }
+
+  async stateDigest(): Promise<StateDigest> {
+    return { index: this.applied, digest: stateDigest(this.state) };
   }
 
   async snapshot(): Promise<{ index: number; data: Uint8Array }> {

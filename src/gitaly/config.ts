@@ -82,6 +82,14 @@ const configSchema = z
         min_free_bytes: z.number().int().nonnegative().default(16 * MIB),
       })
       .default({ min_free_bytes: 16 * MIB }),
+    // The write log for fault tests (write-log.ts): absent, nothing is logged.
+    audit: z
+      .strictObject({
+        write_log: z.string().min(1).refine((p) => path.isAbsolute(p), 'must be an absolute path'),
+        // Past this size the log rotates to <write_log>.1 (one rotated file is kept).
+        write_log_max_bytes: z.number().int().min(4096).default(64 * MIB),
+      })
+      .optional(),
     logging: z
       .strictObject({
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),

@@ -45,3 +45,13 @@ export {
 } from './transaction-metadata.js';
 export { VoteClient, VoteFailedError, type VoteVerdict, type VoteClientOptions } from './vote-client.js';
 export { refUpdatesHash, isForceDeletionsOnly } from './ref-updates-vote.js';
+export {
+  WRITE_MARKER_METADATA_KEY,
+  WriteMarkerError,
+  decodeWriteMarker,
+  encodeWriteMarker,
+  parseWriteMarker,
+  withWriteMarker,
+  type WriteMarker,
+} from './write-marker.js';
+export { WriteLog, ROTATED_SUFFIX, type WriteLogEntry, type WriteLogStats } from './write-log.js';

@@ -21,7 +21,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     throw error;
   }
-  const node = await startGitalyNode(config);
+  let node;
+  try {
+    node = await startGitalyNode(config);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`gitaly: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
   await new Promise<void>((resolve) => {
     const stop = (): void => resolve();
     process.once('SIGINT', stop);

@@ -17,6 +17,8 @@ import type { NodeContext } from './node-context.js';
 import { ReferenceTransactionVoting } from './reference-transaction-voting.js';
 import { nodeServices, UNAUTHENTICATED_SERVICES } from './services/index.js';
 import { TransactionalGitRunner, transactionalService } from './transactional-calls.js';
+import { WriteLog } from './write-log.js';
+import { writeLoggedService } from './write-logged-calls.js';
 
 export interface RunningNode {
   /** host:port the gRPC server listens on (with the real port when 0 was asked). */
@@ -36,6 +38,7 @@ export async function startGitalyNode(config: GitalyConfig, options: StartOption
   const log = options.logger ?? pino({ level: config.logging.level, name: 'gitaly' });
   const node = createNodeContext(config, log);
   await prepareStorages(node);
+  const writeLog = openWriteLog(config, log);
   const failpoint = voteFailpoint();
   const voting = await ReferenceTransactionVoting.start({ locator: node.locator, log, ...(failpoint === undefined ? {} : { voteFailpoint: failpoint }) });
   const metrics = createNodeMetrics(node.git);
@@ -47,7 +50,7 @@ export async function startGitalyNode(config: GitalyConfig, options: StartOption
     'grpc.max_receive_message_length': config.grpc.max_receive_message_bytes,
     'grpc.max_send_message_length': config.grpc.max_send_message_bytes,
   });
-  registerServices(server, node, voting, metrics.observeAuth, observeCall);
+  registerServices(server, node, voting, metrics.observeAuth, observeCall, writeLog);
   const { host, port } = splitHostPort(config.listen_addr);
   const boundPort = await bind(server, bracketed(host, port), grpc.ServerCredentials.createInsecure());
   const tlsAddress = await bindTls(server, config);
@@ -65,6 +68,10 @@ export async function startGitalyNode(config: GitalyConfig, options: StartOption
       await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
       await metricsServer?.close();
       await voting.close();
+      if (writeLog !== undefined) {
+        log.info({ file: writeLog.file, ...writeLog.stats() }, 'write log closed');
+        writeLog.close();
+      }
     },
   };
 }
@@ -90,14 +97,22 @@ export function createNodeContext(config: GitalyConfig, log: Logger): NodeContex
 
 // Every served method must be classified for routing, and every declared
 // service must be implemented: a gap is a startup error, not a runtime one.
-function registerServices(server: grpc.Server, node: NodeContext, voting: ReferenceTransactionVoting, observeAuth: AuthObserver, observeCall: CallObserver): void {
+function registerServices(
+  server: grpc.Server,
+  node: NodeContext,
+  voting: ReferenceTransactionVoting,
+  observeAuth: AuthObserver,
+  observeCall: CallObserver,
+  writeLog: WriteLog | undefined,
+): void {
   const protocol = gitalyProtocol();
   const implementations = nodeServices(node);
   const served: string[] = [];
   for (const [name, plain] of implementations) {
     const definition = protocol.serverServices.get(name);
     if (definition === undefined) throw new Error(`no .proto declares service ${name}`);
-    const implementation = transactionalService(definition, plain, voting, protocol.registry);
+    const transactional = transactionalService(definition, plain, voting, protocol.registry);
+    const implementation = writeLog === undefined ? transactional : writeLoggedService(definition, transactional, protocol.registry, writeLog);
     for (const [method, info] of Object.entries(definition)) {
       if (implementation[method] === undefined) throw new Error(`${name}/${method} is declared but not implemented`);
       served.push(info.path);
@@ -112,6 +127,16 @@ function registerServices(server: grpc.Server, node: NodeContext, voting: Refere
     server.addService(definition, observeService(definition, guarded, observeCall));
   }
   protocol.registry.assertClassified(served);
+}
+
+function openWriteLog(config: GitalyConfig, log: Logger): WriteLog | undefined {
+  const audit = config.audit;
+  if (audit === undefined) return undefined;
+  let reported = 0;
+  return WriteLog.open(audit.write_log, audit.write_log_max_bytes, (error) => {
+    // The first failures say why; the rest only count (stats) so a full disk cannot flood the log.
+    if (reported++ < 10) log.error({ err: error, file: audit.write_log }, 'write log line lost');
+  });
 }
 
 // Failures the client caused are routine; INTERNAL and friends are ours.

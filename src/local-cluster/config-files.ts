@@ -11,7 +11,7 @@ export interface RouterTuning {
   readonly extraToml: string;
 }
 
-export function storageNodeToml(layout: ClusterLayout, index: number, storageDir: string): string {
+export function storageNodeToml(layout: ClusterLayout, index: number, storageDir: string, writeLog?: string): string {
   const node = layout.storages[index]!;
   return [
     `listen_addr = "${layout.host}:${node.port}"`,
@@ -26,7 +26,13 @@ export function storageNodeToml(layout: ClusterLayout, index: number, storageDir
     '[logging]',
     'level = "info"',
     '',
+    ...writeLogToml(writeLog),
   ].join('\n');
+}
+
+/** The storage node's write log (fault tests): every OK mutator the router marked, one JSON line each. */
+function writeLogToml(writeLog: string | undefined): string[] {
+  return writeLog === undefined ? [] : ['[audit]', `write_log = ${JSON.stringify(writeLog)}`, ''];
 }
 
 export type Dial = (from: string, to: string, address: string) => string;

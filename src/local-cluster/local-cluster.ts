@@ -30,6 +30,8 @@ export interface LocalClusterOptions {
   readonly env?: (name: string) => NodeJS.ProcessEnv | undefined;
   /** Progress lines for a person watching. */
   readonly onProgress?: (message: string) => void;
+  /** Storage nodes keep a write log (`[audit] write_log`) in their folder; StorageMember.writeLog says where. */
+  readonly storageWriteLogs?: boolean;
 }
 
 export interface ClusterMember {
@@ -48,6 +50,8 @@ export interface RouterMember extends ClusterMember {
 
 export interface StorageMember extends ClusterMember {
   readonly storageDir: string;
+  /** The node's write log, when storageWriteLogs is on; it rotates to `<writeLog>.1`. */
+  readonly writeLog?: string;
 }
 
 const DATABASE_NAME = 'praefect';
@@ -147,7 +151,8 @@ function storageMember(layout: ClusterLayout, index: number, logs: string, optio
   const storageDir = path.join(dir, 'storage');
   mkdirSync(storageDir, { recursive: true });
   const configFile = path.join(dir, 'config.toml');
-  writeFileSync(configFile, storageNodeToml(layout, index, storageDir), { mode: 0o600 });
+  const writeLog = storageWriteLogOf(dir, options);
+  writeFileSync(configFile, storageNodeToml(layout, index, storageDir, writeLog), { mode: 0o600 });
   const process = new ManagedProcess({
     name: node.name,
     modulePath: distModule('gitaly', 'index.js'),
@@ -158,7 +163,11 @@ function storageMember(layout: ClusterLayout, index: number, logs: string, optio
     readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
     ...envOf(options, node.name),
   });
-  return { name: node.name, address: `${layout.host}:${node.port}`, storageDir, process };
+  return { name: node.name, address: `${layout.host}:${node.port}`, storageDir, process, ...(writeLog === undefined ? {} : { writeLog }) };
+}
+
+function storageWriteLogOf(nodeDir: string, options: LocalClusterOptions): string | undefined {
+  return options.storageWriteLogs === true ? path.join(nodeDir, 'write-log.jsonl') : undefined;
 }
 
 function routerMember(layout: ClusterLayout, index: number, logs: string, database: EmbeddedDatabase, options: LocalClusterOptions): RouterMember {

@@ -2,13 +2,15 @@
 // the new member's address remembered in the data dir), leadership transfer.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { AdminRequestError, requireField, type ChangeMembershipRequest, type ChangeMembershipResponse, type RaftStatusResponse, type TransferLeaderResponse } from '../admin/index.js';
+import { AdminRequestError, requireField, type ChangeMembershipRequest, type ChangeMembershipResponse, type RaftStatusRequest, type RaftStatusResponse, type TransferLeaderResponse } from '../admin/index.js';
 import { validateConfChange, type ConfChange } from '../raft/index.js';
 import type { AdminServiceDeps } from './admin-deps.js';
 import { POLL_INTERVAL_MS, withTimeout } from './admin-handlers.js';
 
 const CONF_CHANGE_TIMEOUT_MS = 10_000;
-export function raftStatusOf(deps: AdminServiceDeps): RaftStatusResponse {
+export async function raftStatusOf(deps: AdminServiceDeps, request: RaftStatusRequest = {}): Promise<RaftStatusResponse> {
+  // The digest first: it waits for the apply in progress, and the status read after it is at least as new.
+  const digest = request.with_digest === true ? await deps.access.view.stateDigest() : undefined;
   const s = deps.driver.status();
   return {
     router: deps.access.routerName,
@@ -22,6 +24,8 @@ export function raftStatusOf(deps: AdminServiceDeps): RaftStatusResponse {
     voters: [...s.confState.voters],
     learners: [...s.confState.learners],
     progress: [...s.progress].map(([id, p]) => ({ id, match: p.match, next: p.next, state: p.state, recent_active: p.recentActive })),
+    state_digest: digest?.digest ?? '',
+    digest_index: digest?.index ?? 0,
   };
 }
 export function addRaftPeer(deps: AdminServiceDeps, request: { node_id: number; raft_address: string }): object {

@@ -1,7 +1,7 @@
 // praefect.admin.ClusterAdmin on the router: the handlers of every admin RPC,
 // each implemented in the admin-*.ts file of its concern.
 import * as grpc from '@grpc/grpc-js';
-import type { AcceptDatalossRequest, ChangeMembershipRequest, DatalossRequest, ListUntrackedRepositoriesRequest, RemoveRepositoryRequest, RepositoryMetadataRequest, SetReplicationFactorRequest, TrackRepositoryRequest } from '../admin/index.js';
+import type { AcceptDatalossRequest, ChangeMembershipRequest, DatalossRequest, RaftStatusRequest, ListUntrackedRepositoriesRequest, RemoveRepositoryRequest, RepositoryMetadataRequest, SetReplicationFactorRequest, TrackRepositoryRequest } from '../admin/index.js';
 import { ReplicationQueue, RepositoryStore } from '../db/index.js';
 import { removeRepository, trackRepository } from './admin-catalogue.js';
 import { clusterStateOf, dialNodes, listStorages, queueStatus } from './admin-cluster-state.js';
@@ -17,7 +17,7 @@ export function adminImplementation(deps: AdminServiceDeps): grpc.UntypedService
   const store = deps.pool === undefined ? undefined : new RepositoryStore(deps.pool);
   const repositories = { deps, queue, store };
   return {
-    RaftStatus: unary(async () => raftStatusOf(deps)),
+    RaftStatus: unary((request: RaftStatusRequest) => raftStatusOf(deps, request)),
     ClusterState: unary(async (request: { fresh: boolean }) => clusterStateOf(deps, await freshen(deps.access, request.fresh))),
     RepositoryMetadata: unary((request: RepositoryMetadataRequest) => repositoryMetadata(deps, request)),
     Dataloss: unary((request: DatalossRequest) => datalossOf(deps, request)),

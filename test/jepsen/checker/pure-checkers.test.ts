@@ -29,7 +29,7 @@ t.test('raftInvariants: a healthy run passes', async (t) => {
     sample({ router: 'b', time: 2, commitIndex: 3, appliedIndex: 2, appliedDigest: 'd2' }),
     sample({ router: 'a', term: 2, leader: 'b', time: 3, commitIndex: 5, appliedIndex: 2, appliedDigest: 'd2' }),
   ]);
-  t.same(result, { valid: true, violations: [] });
+  t.same(result, { valid: true, violations: [], comparedDigestIndexes: 1 });
 });
 
 t.test('raftInvariants: two leaders in one term', async (t) => {
