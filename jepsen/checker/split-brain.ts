@@ -55,6 +55,14 @@ export interface WriteLogLine {
   readonly primary: boolean;
   readonly router?: string;
   readonly source?: string;
+  /** The write's id (the router's write intent), when the router sent one. */
+  readonly write?: string;
+  /**
+   * Whether the router acknowledged the write (its log has the id with code
+   * OK). false: its generation bump was refused, e.g. a failover raced it —
+   * the cluster did not take it, so it cannot be a second primary.
+   */
+  readonly acknowledged?: boolean;
 }
 
 export interface WriteLogViolation {
@@ -72,6 +80,8 @@ export interface WriteLogSplitBrainResult {
   /** Distinct (repository, generation) pairs written by a primary. */
   readonly generations: number;
   readonly primaryLines: number;
+  /** Primary lines of writes the router did not acknowledge (refused bumps): not judged. */
+  readonly unacknowledgedLines: number;
   /** Lines of transaction secondaries: logged, not judged. */
   readonly secondaryLines: number;
 }
@@ -80,14 +90,22 @@ export interface WriteLogSplitBrainResult {
  * Issue 6's split-brain check, from what the storage nodes did: for each
  * (repository_id, generation), at most one distinct storage accepted a write
  * as its primary. A second one means two nodes each believed they were the
- * primary of the same generation: two primaries at once.
+ * primary of the same generation: two primaries at once. Only writes the
+ * cluster took count: a write whose bump was refused (a failover raced it)
+ * was accepted by a node that had just stopped being primary, and is
+ * repaired, not acknowledged.
  */
 export function splitBrainFromWriteLogs(lines: readonly WriteLogLine[]): WriteLogSplitBrainResult {
   const primaries = new Map<string, { repositoryId: number; generation: number; firstByStorage: Map<string, WriteLogLine> }>();
   let primaryLines = 0;
+  let unacknowledgedLines = 0;
   for (const line of lines) {
     if (!line.primary) continue;
     primaryLines++;
+    if (line.acknowledged === false) {
+      unacknowledgedLines++;
+      continue;
+    }
     const id = `${line.repository_id}\u0000${line.generation}`;
     let entry = primaries.get(id);
     if (entry === undefined) primaries.set(id, (entry = { repositoryId: line.repository_id, generation: line.generation, firstByStorage: new Map() }));
@@ -100,7 +118,7 @@ export function splitBrainFromWriteLogs(lines: readonly WriteLogLine[]): WriteLo
     violations.push({ repositoryId: entry.repositoryId, generation: entry.generation, storages, lines: storages.map((s) => entry.firstByStorage.get(s)!) });
   }
   violations.sort((a, b) => a.repositoryId - b.repositoryId || a.generation - b.generation);
-  return { valid: violations.length === 0, violations, generations: primaries.size, primaryLines, secondaryLines: lines.length - primaryLines };
+  return { valid: violations.length === 0, violations, generations: primaries.size, primaryLines, unacknowledgedLines, secondaryLines: lines.length - primaryLines };
 }
 
 export interface ParsedWriteLog {

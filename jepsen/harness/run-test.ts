@@ -18,7 +18,7 @@ import { describeFault, usesClock } from './nemesis/harness-nemesis.js';
 import { runChecks, type CheckResults } from './run-checks.js';
 import { evaluateScenario, scenarioByName, type ScenarioProbes } from './scenarios.js';
 import { copyLogs, createStoreDir, writeRunFiles, type AppliedEvent } from './store.js';
-import { readStorageWriteLogs } from './storage-write-logs.js';
+import { acknowledgedWrites, readStorageWriteLogs, withAcknowledgement } from './storage-write-logs.js';
 import type { TestConfig } from './test-config.js';
 import { POSTGRES_NODE, TestCluster } from './test-cluster.js';
 import {
@@ -72,13 +72,16 @@ export async function runTest(config: TestConfig, options: RunOptions = {}): Pro
     const applied = await runPhases(config, cluster, recorder, observer, clients, clock, log);
     const history = recorder.history();
     const { samples, dropped } = observer.raftSamples();
-    const storageWrites = readStorageWriteLogs(cluster.cluster.storages);
+    // Stopped first, so the routers' last log lines (which writes they acknowledged) are on disk.
+    await cluster.stop();
+    const logged = readStorageWriteLogs(cluster.cluster.storages);
+    const routerLogs = cluster.cluster.routers.map((r) => path.join(clusterDir, 'logs', `${r.name}.log`));
+    const storageWrites = { ...logged, lines: withAcknowledgement(logged.lines, acknowledgedWrites(routerLogs)) };
     log(`  storage write logs: ${storageWrites.lines.length} lines in ${storageWrites.files.length} files${storageWrites.unreadable.length > 0 ? `, ${storageWrites.unreadable.length} unreadable` : ''}`);
     const inputs = { workload: config.workload, history, raftSamples: samples, writers: applied.writers, storageWrites: storageWrites.lines, windows: applied.windows };
     const checked = { ...runChecks(inputs), setup: { keys: applied.keys, failures: applied.setupFailures.length, firstFailures: applied.setupFailures.slice(0, 5) } };
     const scenario = config.scenario === undefined ? undefined : scenarioByName(config.scenario);
     const results = scenario === undefined ? checked : evaluateScenario(scenario, config, checked, history, applied.windows, applied.probes, applied.writers);
-    await cluster.stop();
     copyLogs(path.join(clusterDir, 'logs'), path.join(store, 'logs'));
     writeRunFiles(store, { config, history, raftSamples: samples, raftSamplesDropped: dropped, writers: applied.writers, storageWrites: storageWrites.lines, events: applied.events, probes: applied.probes, results });
     return { dir: store, results, valid: results.valid };

@@ -29,3 +29,31 @@ export function readStorageWriteLogs(storages: readonly { readonly name: string;
   }
   return { files, lines, unreadable };
 }
+
+/**
+ * The ids of the writes the routers acknowledged: their per-call log lines
+ * with a write_intent and code OK. A router killed right after answering may
+ * not have logged its line; that write then counts as unacknowledged, which
+ * can hide a violation but never invents one.
+ */
+export function acknowledgedWrites(routerLogFiles: readonly string[]): Set<string> {
+  const acknowledged = new Set<string>();
+  for (const file of routerLogFiles) {
+    if (!existsSync(file)) continue;
+    for (const raw of readFileSync(file, 'utf8').split('\n')) {
+      if (!raw.includes('"write_intent"')) continue;
+      try {
+        const line = JSON.parse(raw) as Record<string, unknown>;
+        if (line['grpc.code'] === 'OK' && typeof line['write_intent'] === 'string') acknowledged.add(line['write_intent']);
+      } catch {
+        // A torn last line of a killed router.
+      }
+    }
+  }
+  return acknowledged;
+}
+
+/** Marks each line that names its write with whether a router acknowledged that write. */
+export function withAcknowledgement(lines: readonly WriteLogLine[], acknowledged: ReadonlySet<string>): WriteLogLine[] {
+  return lines.map((line) => (line.write === undefined ? line : { ...line, acknowledged: acknowledged.has(line.write) }));
+}

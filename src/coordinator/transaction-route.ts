@@ -19,6 +19,7 @@ import {
 import type { RouteContext } from './route-context.js';
 import type { RouterTransactions, TxReplicationReason } from './router-deps.js';
 import { bumpAfterWrite, describeRepo, failedWrite, type WriteTarget } from './write-finish.js';
+import { writeLogFields, writeMarker } from './write-marker.js';
 
 /** A transaction registered for one write, before its route exists. */
 export interface RegisteredTransaction {
@@ -65,12 +66,14 @@ export function transactionalRoute(ctx: RouteContext, tx: RouterTransactions, ta
   // One clock reading for every replica: a commit without a client-given date gets the same one everywhere.
   const timeSec = String(Math.floor(ctx.options.access.view.clusterTimeMs() / 1000));
   const metadataFor = (node: string, isPrimary: boolean): Record<string, string> => ({
+    ...writeMarker(ctx, target, intentId, isPrimary),
     [TRANSACTION_METADATA_KEY]: encodeTransactionMetadata({ id: registered.id, node, primary: isPrimary }),
     [PRAEFECT_SERVER_METADATA_KEY]: server,
     [TRANSACTION_TIME_METADATA_KEY]: timeSec,
   });
   return ctx.routeTo(repository, primary, {
     metadata: metadataFor(primary, true),
+    ...writeLogFields(intentId),
     fanOut: {
       primary,
       secondaries: registered.secondaries.map((storage) => ({ name: storage, ...ctx.routeTo(repository, storage, { metadata: metadataFor(storage, false) }) })),

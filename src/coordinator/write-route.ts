@@ -10,6 +10,7 @@ import type { RouteContext } from './route-context.js';
 import { abandonTransaction, registerTransaction, transactionalRoute, votingSecondaries } from './transaction-route.js';
 import { TRANSACTIONAL_METHODS } from './transactional-methods.js';
 import { bumpAfterWrite, describeRepo, failedWrite, type WriteTarget } from './write-finish.js';
+import { writeLogFields, writeMarker } from './write-marker.js';
 
 /** Election and intent races resolved by re-reading the state; bounded so a flapping cluster fails the call instead of spinning. */
 const MAX_ROUTE_ATTEMPTS = 3;
@@ -81,7 +82,11 @@ export async function mutatorRoute(ctx: RouteContext, repositoryId: number, meth
     }
     if (recorded) {
       if (tx !== undefined && registered !== undefined) return transactionalRoute(ctx, tx, target, intentId, registered);
-      return ctx.routeTo(target.repository, target.primary, { onFinish: (status) => finishWrite(ctx, target, intentId, status) });
+      return ctx.routeTo(target.repository, target.primary, {
+        metadata: writeMarker(ctx, target, intentId, true),
+        ...writeLogFields(intentId),
+        onFinish: (status) => finishWrite(ctx, target, intentId, status),
+      });
     }
     if (tx !== undefined) abandonTransaction(tx, registered);
     if (attempt >= MAX_ROUTE_ATTEMPTS) throw new RoutingError('ROUTE_ABORTED', `the primary of ${describeRepo(target.repository)} kept changing; retry`);

@@ -88,5 +88,6 @@ function entryOf(methodPath: string, marker: WriteMarker, repository: unknown) {
     generation: marker.generation,
     primary: marker.primary,
     router: marker.router,
+    ...(marker.write === undefined ? {} : { write: marker.write }),
   };
 }

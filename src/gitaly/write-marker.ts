@@ -11,6 +11,7 @@ export const WRITE_MARKER_METADATA_KEY = 'praefect-write';
 
 /** The longest router name a marker may carry; the header stays small. */
 const MAX_ROUTER_NAME_CHARS = 255;
+const MAX_WRITE_ID_CHARS = 64;
 /** A generation the cluster state uses for "no replica yet" (replica-set.ts NO_GENERATION). */
 const LOWEST_GENERATION = -1;
 
@@ -21,6 +22,12 @@ export interface WriteMarker {
   /** Whether the receiving node is the primary of this write (false: a transaction's secondary). */
   readonly primary: boolean;
   readonly router: string;
+  /**
+   * The write's identity (the router's write intent id): the router logs the
+   * ids of the writes it acknowledged, so a checker can tell a write the
+   * cluster took from one whose generation bump was refused.
+   */
+  readonly write?: string;
 }
 
 /** A malformed marker: INVALID_ARGUMENT, the message names the field. */
@@ -28,7 +35,7 @@ export class WriteMarkerError extends InvalidArgumentError {}
 
 export function encodeWriteMarker(marker: WriteMarker): string {
   checkMarker(marker);
-  const wire = { repository_id: marker.repositoryId, generation: marker.generation, primary: marker.primary, router: marker.router };
+  const wire = { repository_id: marker.repositoryId, generation: marker.generation, primary: marker.primary, router: marker.router, ...(marker.write === undefined ? {} : { write: marker.write }) };
   return Buffer.from(JSON.stringify(wire)).toString('base64');
 }
 
@@ -55,16 +62,17 @@ export function decodeWriteMarker(value: string): WriteMarker {
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new WriteMarkerError(`${WRITE_MARKER_METADATA_KEY}: not a JSON object`);
   const wire = parsed as Record<string, unknown>;
-  const marker = { repositoryId: wire['repository_id'], generation: wire['generation'], primary: wire['primary'], router: wire['router'] };
+  const marker = { repositoryId: wire['repository_id'], generation: wire['generation'], primary: wire['primary'], router: wire['router'], write: wire['write'] };
   checkMarker(marker);
   return marker;
 }
 
-function checkMarker(marker: Record<keyof WriteMarker, unknown>): asserts marker is WriteMarker {
+function checkMarker(marker: Record<keyof WriteMarker, unknown> | WriteMarker): asserts marker is WriteMarker {
   const field = (name: string, problem: string): WriteMarkerError => new WriteMarkerError(`${WRITE_MARKER_METADATA_KEY}: ${name}: ${problem}`);
-  const { repositoryId, generation, primary, router } = marker;
+  const { repositoryId, generation, primary, router, write } = marker;
   if (typeof repositoryId !== 'number' || !Number.isSafeInteger(repositoryId) || repositoryId <= 0) throw field('repository_id', 'must be a positive integer');
   if (typeof generation !== 'number' || !Number.isSafeInteger(generation) || generation < LOWEST_GENERATION) throw field('generation', `must be an integer of at least ${LOWEST_GENERATION}`);
   if (typeof primary !== 'boolean') throw field('primary', 'must be true or false');
   if (typeof router !== 'string' || router.length === 0 || router.length > MAX_ROUTER_NAME_CHARS) throw field('router', `must be a name of 1 to ${MAX_ROUTER_NAME_CHARS} characters`);
+  if (write !== undefined && (typeof write !== 'string' || write.length === 0 || write.length > MAX_WRITE_ID_CHARS)) throw field('write', `must be an id of 1 to ${MAX_WRITE_ID_CHARS} characters`);
 }

@@ -14,6 +14,7 @@ export function logCall(logger: pino.Logger, record: CallRecord): void {
     ...(record.repository === undefined ? {} : { 'grpc.request.repository': record.repository }),
     ...(record.storage === undefined ? {} : { storage: record.storage }),
     ...(record.code === grpc.status.OK ? {} : { error: record.details }),
+    ...record.fields,
   };
   logger.info(fields, `finished ${kind} call with code ${code}`);
 }

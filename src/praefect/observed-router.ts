@@ -14,14 +14,24 @@ export interface CallRecord {
   readonly repository?: string;
   /** The storage the call went to, when it was routed. */
   readonly storage?: string;
+  /** The route's own log fields (the write's id: an OK mutator with one was acknowledged). */
+  readonly fields?: Readonly<Record<string, string>>;
 }
 
 export function observedRouter(router: Router, observe: (record: CallRecord) => void, nowMs: () => number = performance.now.bind(performance)): Router {
   return async (request) => {
     const startedMs = nowMs();
     const repository = request.repository === undefined ? undefined : `${request.repository.storage_name}/${request.repository.relative_path}`;
-    const record = (status: { code: grpc.status; details: string }, storage?: string): void =>
-      observe({ method: request.method, code: status.code, details: status.details, durationMs: nowMs() - startedMs, ...(repository === undefined ? {} : { repository }), ...(storage === undefined ? {} : { storage }) });
+    const record = (status: { code: grpc.status; details: string }, storage?: string, fields?: Readonly<Record<string, string>>): void =>
+      observe({
+        method: request.method,
+        code: status.code,
+        details: status.details,
+        durationMs: nowMs() - startedMs,
+        ...(repository === undefined ? {} : { repository }),
+        ...(storage === undefined ? {} : { storage }),
+        ...(fields === undefined ? {} : { fields }),
+      });
     let route: Route;
     try {
       route = await router(request);
@@ -36,9 +46,9 @@ export function observedRouter(router: Router, observe: (record: CallRecord) => 
       async onFinish(status, secondaries) {
         try {
           await inner?.(status, secondaries);
-          record(status, storage);
+          record(status, storage, route.logFields);
         } catch (error) {
-          record(statusOfError(error), storage);
+          record(statusOfError(error), storage, route.logFields);
           throw error;
         }
       },

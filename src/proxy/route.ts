@@ -43,6 +43,8 @@ export interface Route {
   storageRewrite?: string;
   /** Extra metadata for the node (e.g. gitaly-servers, transaction details). */
   metadata?: Readonly<Record<string, string>>;
+  /** Fields the router adds to the call's log line (e.g. the id of the write). */
+  logFields?: Readonly<Record<string, string>>;
   /** Added to the response headers the client gets (e.g. a read's consistency). */
   responseMetadata?: Readonly<Record<string, string>>;
   /** Replicas that run the same call at once (reference transactions, DESIGN §10). */

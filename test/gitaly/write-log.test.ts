@@ -56,7 +56,11 @@ t.test('the marker round-trips, and each malformed field is named', async (t) =>
     [wire({ ...good, primary: 'yes' }), /primary: must be true or false/],
     [wire({ ...good, router: '' }), /router: must be a name/],
     [wire({ ...good, router: undefined }), /router: /],
+    [wire({ ...good, write: '' }), /write: must be an id of 1 to 64 characters/],
+    [wire({ ...good, write: 7 }), /write: /],
   ];
+  const identified = { ...marker, write: 'f1e2d3c4-intent' };
+  t.same(decodeWriteMarker(encodeWriteMarker(identified)), identified, 'the write id round-trips');
   for (const [value, reason] of cases) t.throws(() => decodeWriteMarker(value), { code: 'invalid_argument', message: reason }, String(reason));
   t.throws(() => encodeWriteMarker({ ...marker, repositoryId: -3 }), { message: /repository_id/ }, 'the encoder validates too');
   const twice = new grpc.Metadata();

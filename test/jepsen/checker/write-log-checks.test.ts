@@ -90,3 +90,18 @@ t.test('raftInvariants: digests compare at the index they were taken at', async 
   ]);
   t.match(acrossBoots.violations, [{ kind: 'digest-diverged', appliedIndex: 4 }], 'one router after a restart must re-apply to the same state');
 });
+
+t.test('splitBrainFromWriteLogs: a write the router did not acknowledge is no second primary', async (t) => {
+  // A failover raced the write to gitaly-1: its bump was refused; gitaly-2, the new primary, took the generation.
+  const result = splitBrainFromWriteLogs([
+    { ...line('gitaly-1', 9, 4), write: 'w1', acknowledged: false },
+    { ...line('gitaly-2', 9, 4), write: 'w2', acknowledged: true },
+  ]);
+  t.ok(result.valid);
+  t.equal(result.unacknowledgedLines, 1);
+  const both = splitBrainFromWriteLogs([
+    { ...line('gitaly-1', 9, 4), write: 'w1', acknowledged: true },
+    { ...line('gitaly-2', 9, 4), write: 'w2', acknowledged: true },
+  ]);
+  t.notOk(both.valid, 'two acknowledged primaries of one generation are a split brain');
+});

@@ -7,7 +7,7 @@ import path from 'node:path';
 import t from 'tap';
 import type { WriteLogLine } from '../../../jepsen/checker/index.js';
 import { runChecks } from '../../../jepsen/harness/run-checks.js';
-import { readStorageWriteLogs } from '../../../jepsen/harness/storage-write-logs.js';
+import { acknowledgedWrites, readStorageWriteLogs, withAcknowledgement } from '../../../jepsen/harness/storage-write-logs.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'jepsen-write-logs-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -45,4 +45,20 @@ t.test('runChecks: split-brain reads the write logs, and the stand-in only when 
   t.notOk(split.valid);
   const fallback = runChecks({ ...base, writers: standInSplit, storageWrites: [] });
   t.match(fallback.checks['split-brain'], { valid: false, source: /stand-in.*hold no line/ });
+});
+
+t.test('acknowledgedWrites: ids of OK calls from the router logs; withAcknowledgement marks the lines that name a write', async (t) => {
+  const routerLog = path.join(dir, 'praefect-1.log');
+  writeFileSync(
+    routerLog,
+    jsonl([
+      { msg: 'finished streaming call with code OK', 'grpc.code': 'OK', write_intent: 'a' },
+      { msg: 'finished streaming call with code ABORTED', 'grpc.code': 'ABORTED', write_intent: 'b' },
+      { msg: 'router listening' },
+    ]) + '{"grpc.code":"OK","write_intent":"torn',
+  );
+  const acked = acknowledgedWrites([routerLog, path.join(dir, 'missing.log')]);
+  t.same([...acked], ['a'], 'only the OK one; a torn line and a missing file are skipped');
+  const marked = withAcknowledgement([{ ...entry('gitaly-1', 1, 0), write: 'a' }, { ...entry('gitaly-2', 1, 0), write: 'b' }, entry('gitaly-3', 1, 0)], acked);
+  t.same(marked.map((l) => l.acknowledged), [true, false, undefined]);
 });
