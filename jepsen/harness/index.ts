@@ -4,13 +4,15 @@
 // every checker, and a store folder with the history, results and reports.
 export { runJepsenCli, EXIT_INVALID, EXIT_SKIPPED, EXIT_USAGE } from './cli.js';
 export { parseCommand, parseArgs, buildConfig, buildScenarioConfig, UsageError, ClockSkipped, USAGE, type Command, type BaseOptions } from './cli-options.js';
-export { runTest, NetnsUnsupportedError, type RunOutcome, type RunOptions } from './run-test.js';
+export { runTest, type RunOutcome, type RunOptions } from './run-test.js';
 export { recheck, type RecheckOptions } from './recheck.js';
 export { runChecks, opStats, WRITE_FS, type CheckInputs, type CheckResults, type CheckSummary, type OpStats } from './run-checks.js';
 export { SCENARIOS, scenarioByName, scenarioSchedule, evaluateScenario, checkExpectation, type Scenario, type Expectation, type ExpectationResult, type ScenarioProbes } from './scenarios.js';
 export { splitTimeLimit, type TestConfig, type PhaseSplit, type NetBackend } from './test-config.js';
 export { HistoryRecorder, HistoryLimitError, type Invocation } from './history-recorder.js';
-export { TestCluster, CLIENT_NODE, POSTGRES_NODE, apiNode, type TestClusterOptions, type ProcessControl } from './test-cluster.js';
+export { NetnsClusterNetwork, type ClusterNetwork } from './cluster-network.js';
+export { onInterrupt } from './interrupt-cleanup.js';
+export { TestCluster, CLIENT_NODE, POSTGRES_NODE, NETNS_FAMILY, apiNode, type TestClusterOptions, type ProcessControl } from './test-cluster.js';
 export { ClusterObserver, type ObserverOptions } from './cluster-observer.js';
 export { ClientWorkers, runOp, type ClientWorkersOptions } from './client-workers.js';
 export { GitalyCalls, describeError, statusName, type RepositoryRef } from './gitaly-calls.js';

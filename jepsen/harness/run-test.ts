@@ -47,7 +47,6 @@ const FINAL_READ_ATTEMPTS = 3;
 
 export async function runTest(config: TestConfig, options: RunOptions = {}): Promise<RunOutcome> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  if (config.net === 'netns') throw new NetnsUnsupportedError();
   const store = createStoreDir(options.storeRoot);
   const clusterDir = mkdtempSync(path.join(tmpdir(), 'jepsen-cluster-'));
   chmodSync(clusterDir, 0o755);
@@ -60,6 +59,7 @@ export async function runTest(config: TestConfig, options: RunOptions = {}): Pro
     monitorIntervalMs: config.monitorIntervalMs,
     tickMs: config.tickMs,
     electionTicks: config.electionTicks,
+    net: config.net,
     ...(clock === undefined ? {} : { env: (name: string) => (name.startsWith('praefect-') ? clock.envFor(name) : undefined) }),
     onProgress: (m) => log(`  ${m}`),
   });
@@ -84,15 +84,6 @@ export async function runTest(config: TestConfig, options: RunOptions = {}): Pro
     clients.close();
     await cluster.stop().catch(() => undefined);
     if (options.keepCluster !== true) rmSync(clusterDir, { recursive: true, force: true });
-  }
-}
-
-export class NetnsUnsupportedError extends Error {
-  readonly code = 'JEPSEN_NETNS_UNSUPPORTED';
-  constructor() {
-    super(
-      '--net netns needs src/local-cluster to start each process inside its network namespace (a per-process command prefix such as `ip netns exec <ns>` in ManagedProcess) and the layout to use per-namespace addresses; until then use the default proxy backend',
-    );
   }
 }
 

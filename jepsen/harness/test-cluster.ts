@@ -1,11 +1,18 @@
 // The cluster under test: real processes (embedded PostgreSQL, storage nodes,
-// routers) whose every directed link goes through a fault proxy. The layout
-// fixes the ports first, so the Network knows every real address before a
-// process starts and each process's configuration names proxy endpoints.
+// routers). With the proxy backend every directed link goes through a fault
+// proxy: the layout fixes the ports first, so the Network knows every real
+// address before a process starts and each process's configuration names
+// proxy endpoints. With netns, each router and storage node runs in its own
+// network namespace, listens on its namespace's address, and dials the
+// others there directly (a storage node pulls from another one directly);
+// only router->PostgreSQL links keep a proxy (see cluster-network.ts).
 import { mkdirSync } from 'node:fs';
 import { AdminClient } from '../../src/admin/index.js';
-import { LocalCluster, loadOrCreateLayout, type ClusterLayout } from '../../src/local-cluster/index.js';
-import { Network, formatHostPort } from '../net/index.js';
+import { LocalCluster, loadOrCreateLayout, type ClusterLayout, type LocalClusterOptions } from '../../src/local-cluster/index.js';
+import { Network, NetnsNetwork, formatHostPort } from '../net/index.js';
+import { NetnsClusterNetwork, type ClusterNetwork } from './cluster-network.js';
+import { onInterrupt } from './interrupt-cleanup.js';
+import type { NetBackend } from './test-config.js';
 
 /** The node that stands for the harness's clients: it dials, nobody dials it. */
 export const CLIENT_NODE = 'client';
@@ -23,6 +30,8 @@ export interface TestClusterOptions {
   readonly monitorIntervalMs: number;
   readonly tickMs: number;
   readonly electionTicks: number;
+  /** Default proxy. */
+  readonly net?: NetBackend;
   readonly env?: (name: string) => NodeJS.ProcessEnv | undefined;
   readonly onProgress?: (message: string) => void;
 }
@@ -39,35 +48,16 @@ export interface ProcessControl {
 export class TestCluster {
   private constructor(
     readonly layout: ClusterLayout,
-    readonly network: Network,
+    readonly network: ClusterNetwork,
     readonly cluster: LocalCluster,
     private readonly clientEndpoints: ReadonlyMap<string, string>,
+    private readonly releaseInterrupt: () => void,
   ) {}
 
   static async start(options: TestClusterOptions): Promise<TestCluster> {
     mkdirSync(options.dir, { recursive: true });
     const layout = await loadOrCreateLayout({ dir: options.dir, routers: options.routers, storages: options.storages });
-    const network = new Network();
-    try {
-      const endpoints = await registerNodes(network, layout);
-      const clientEndpoints = new Map<string, string>();
-      for (const r of layout.routers) clientEndpoints.set(r.name, await network.endpointFor(CLIENT_NODE, apiNode(r.name)));
-      const cluster = await LocalCluster.start({
-        dir: options.dir,
-        routers: options.routers,
-        storages: options.storages,
-        monitorIntervalMs: options.monitorIntervalMs,
-        tickMs: options.tickMs,
-        electionTicks: options.electionTicks,
-        dial: (from, to, address) => endpoints.get(`${from}\u0000${to}`) ?? address,
-        ...(options.env === undefined ? {} : { env: options.env }),
-        ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
-      });
-      return new TestCluster(layout, network, cluster, clientEndpoints);
-    } catch (error) {
-      await network.close();
-      throw error;
-    }
+    return options.net === 'netns' ? startInNamespaces(layout, options) : startBehindProxies(layout, options);
   }
 
   get routerNames(): string[] {
@@ -110,7 +100,81 @@ export class TestCluster {
       await this.cluster.stop();
     } finally {
       await this.network.close();
+      this.releaseInterrupt();
     }
+  }
+
+  /** Internal: assembles a started cluster (the backends' start functions below). */
+  static assemble(layout: ClusterLayout, network: ClusterNetwork, cluster: LocalCluster, clientEndpoints: ReadonlyMap<string, string>, releaseInterrupt: () => void): TestCluster {
+    return new TestCluster(layout, network, cluster, clientEndpoints, releaseInterrupt);
+  }
+}
+
+function localClusterOptions(options: TestClusterOptions): LocalClusterOptions {
+  return {
+    dir: options.dir,
+    routers: options.routers,
+    storages: options.storages,
+    monitorIntervalMs: options.monitorIntervalMs,
+    tickMs: options.tickMs,
+    electionTicks: options.electionTicks,
+    ...(options.env === undefined ? {} : { env: options.env }),
+    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+  };
+}
+
+async function startBehindProxies(layout: ClusterLayout, options: TestClusterOptions): Promise<TestCluster> {
+  const network = new Network();
+  try {
+    const endpoints = await registerNodes(network, layout);
+    const clientEndpoints = new Map<string, string>();
+    for (const r of layout.routers) clientEndpoints.set(r.name, await network.endpointFor(CLIENT_NODE, apiNode(r.name)));
+    const cluster = await LocalCluster.start({ ...localClusterOptions(options), dial: (from, to, address) => endpoints.get(`${from}\u0000${to}`) ?? address });
+    return TestCluster.assemble(layout, network, cluster, clientEndpoints, () => undefined);
+  } catch (error) {
+    await network.close();
+    throw error;
+  }
+}
+
+/** The family of this harness's namespace prefixes (`jh<pid>x<serial>`). */
+export const NETNS_FAMILY = 'jh';
+let netnsSerial = 0;
+
+/**
+ * Namespaces for routers and storage nodes, with a host link so the harness
+ * (clients, observer) and the gateway reach them from the host. Runs a
+ * crashed harness left behind are removed first.
+ */
+async function startInNamespaces(layout: ClusterLayout, options: TestClusterOptions): Promise<TestCluster> {
+  const progress = options.onProgress ?? (() => undefined);
+  const stale = await NetnsNetwork.cleanupDeadRuns(NETNS_FAMILY);
+  if (stale.length > 0) progress(`removed ${stale.length} namespaces a dead run left behind`);
+  const names = [...layout.routers.map((r) => r.name), ...layout.storages.map((s) => s.name)];
+  const namespaces = await NetnsNetwork.create(names, { prefix: NetnsNetwork.runPrefix(NETNS_FAMILY, netnsSerial++), subnet: await NetnsNetwork.freeSubnet(), hostLink: true });
+  const release = onInterrupt(() => namespaces.close());
+  progress(`netns ${namespaces.prefix}: ${names.map((n) => `${n}=${namespaces.ipOf(n)}`).join(' ')}; drops by ${namespaces.dropMethod}`);
+  const proxied = new Network({ listenHost: namespaces.hostIp });
+  const network = new NetnsClusterNetwork(namespaces, proxied, POSTGRES_NODE);
+  try {
+    proxied.addNode(POSTGRES_NODE, `${layout.host}:${layout.postgresPort}`);
+    const toPostgres = new Map<string, string>();
+    for (const r of layout.routers) {
+      proxied.addNode(r.name);
+      toPostgres.set(r.name, await proxied.endpointFor(r.name, POSTGRES_NODE));
+    }
+    const cluster = await LocalCluster.start({
+      ...localClusterOptions(options),
+      hostOf: (name) => namespaces.ipOf(name),
+      commandPrefix: (name) => namespaces.execPrefix(name),
+      dial: (from, to, address) => (to === POSTGRES_NODE ? (toPostgres.get(from) ?? address) : address),
+    });
+    const clientEndpoints = new Map(cluster.routers.map((r) => [r.name, r.address]));
+    return TestCluster.assemble(layout, network, cluster, clientEndpoints, release);
+  } catch (error) {
+    await network.close();
+    release();
+    throw error;
   }
 }
 
