@@ -99,6 +99,19 @@ export class ClusterObserver {
     return outdated;
   }
 
+  /**
+   * Polls outdatedRepositories until none is left: milliseconds it took, or
+   * null when limitMs passed first.
+   */
+  async waitCaughtUp(keys: () => readonly string[], limitMs: number, intervalMs = 500): Promise<number | null> {
+    const started = Date.now();
+    for (;;) {
+      if ((await this.outdatedRepositories(keys())).length === 0) return Date.now() - started;
+      if (Date.now() - started > limitMs) return null;
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+  }
+
   /** Whether a Raft leader exists and every storage is healthy by quorum, asked freshly of any router. */
   async healthy(): Promise<boolean> {
     for (const admin of this.admins.values()) {

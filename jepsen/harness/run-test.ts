@@ -15,6 +15,7 @@ import { HistoryRecorder } from './history-recorder.js';
 import { ClockFaker } from './nemesis/clock-faker.js';
 import { FaultExecutor } from './nemesis/fault-executor.js';
 import { describeFault, usesClock } from './nemesis/harness-nemesis.js';
+import { scrapeReplicationOutcomes, type OutcomeCounts, type ReplicationProbe } from './replication-probe.js';
 import { runChecks, type CheckResults } from './run-checks.js';
 import { evaluateScenario, scenarioByName, type ScenarioProbes } from './scenarios.js';
 import { copyLogs, createStoreDir, writeRunFiles, type AppliedEvent } from './store.js';
@@ -44,6 +45,8 @@ export interface RunOptions {
 }
 
 const FINAL_READ_ATTEMPTS = 3;
+/** How long after the heal the catch-up probe waits for every replica to be current. */
+const CATCH_UP_LIMIT_MS = 120_000;
 
 export async function runTest(config: TestConfig, options: RunOptions = {}): Promise<RunOutcome> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -52,6 +55,8 @@ export async function runTest(config: TestConfig, options: RunOptions = {}): Pro
   chmodSync(clusterDir, 0o755);
   const clock = usesClock(config.nemesis, config.schedule) ? ClockFaker.create(path.join(clusterDir, 'clocks')) : undefined;
   log(`jepsen: ${config.name} seed ${config.seed}; store ${store}`);
+  const minimum = config.scenario === undefined ? undefined : scenarioByName(config.scenario).minTimeLimit;
+  if (minimum !== undefined && config.timeLimitMs === minimum.ms) log(`  time limit ${minimum.ms / 1000} s at least: ${minimum.why}`);
   const cluster = await TestCluster.start({
     dir: clusterDir,
     routers: config.routers,
@@ -167,11 +172,14 @@ async function runPhases(
       })
     : Promise.resolve();
   const open = new Map<object, number>();
+  const replication = wanted.has('replication') ? new ReplicationSnapshots(cluster) : undefined;
   for (const event of config.schedule) {
     await sleep(faultStart + event.atMs - Date.now());
+    if (event.op === 'stop') await replication?.atStop();
     const at = recorder.now();
     try {
       const applied = await executor.apply(event);
+      if (event.op === 'start') await replication?.atStart(applied.nodes);
       recorder.nemesis(event.op, applied.description);
       events.push({ time: at, op: event.op, description: applied.description, nodes: [...applied.nodes] });
       log(`  nemesis ${event.op}: ${applied.description}`);
@@ -189,15 +197,21 @@ async function runPhases(
   await createProbe;
   const healAt = recorder.now();
   for (const [fault, start] of open) windows.push({ start, end: healAt, name: describeFault(fault as never) });
+  if (replication !== undefined) probes.replication = await replication.probe();
   await executor.healAll();
   recorder.nemesis('heal', 'heal all: network healed, processes resumed and restarted, clocks reset');
   events.push({ time: healAt, op: 'heal', description: 'heal all', nodes: [] });
   log('  healed; recovery');
   const recoveryStart = Date.now();
+  const catchUp = wanted.has('catchUpMs') ? observer.waitCaughtUp(() => workload.keys(), CATCH_UP_LIMIT_MS) : undefined;
   const healthy = await observer.waitHealthy(config.recoveryTimeoutMs);
   recorder.nemesis('recovered', healthy ? 'cluster healthy' : `cluster not healthy after ${config.recoveryTimeoutMs} ms`);
   await sleep(recoveryStart + config.recoveryMs - Date.now());
   if (wanted.has('notRunning')) probes.notRunning = notRunning(cluster);
+  if (catchUp !== undefined) {
+    probes.catchUpMs = await catchUp;
+    log(`  replicas ${probes.catchUpMs === null ? `still outdated ${CATCH_UP_LIMIT_MS} ms after the heal` : `caught up ${probes.catchUpMs} ms after the heal`}`);
+  }
   if (wanted.has('outdatedAfterRecovery')) probes.outdatedAfterRecovery = await observer.outdatedRepositories(workload.keys());
   await workers.stop();
   await observer.stop();
@@ -205,6 +219,38 @@ async function runPhases(
   await finalReads(workload, recorder, cluster.routerNames);
   await observer.pollOnce();
   return { windows, events, writers, probes, setupFailures, keys: workload.keys().length };
+}
+
+/** Replication outcome counters when the fault starts (after it is applied) and just before it stops. */
+class ReplicationSnapshots {
+  private readonly metrics: ReadonlyMap<string, string>;
+  private faulted: readonly string[] = [];
+  private before: OutcomeCounts = {};
+  private after: OutcomeCounts | undefined;
+  private readonly unreachable = new Set<string>();
+
+  constructor(cluster: TestCluster) {
+    this.metrics = new Map(cluster.cluster.routers.map((r) => [r.name, r.metricsAddress]));
+  }
+
+  async atStart(faulted: readonly string[]): Promise<void> {
+    this.faulted = faulted;
+    this.before = await this.scrape();
+  }
+
+  async atStop(): Promise<void> {
+    this.after = await this.scrape();
+  }
+
+  async probe(): Promise<ReplicationProbe> {
+    return { faulted: this.faulted, before: this.before, after: this.after ?? (await this.scrape()), unreachable: [...this.unreachable] };
+  }
+
+  private async scrape(): Promise<OutcomeCounts> {
+    const { counts, unreachable } = await scrapeReplicationOutcomes(this.metrics);
+    for (const r of unreachable) this.unreachable.add(r);
+    return counts;
+  }
 }
 
 async function createStatus(clients: ClusterClients, key: string): Promise<string> {

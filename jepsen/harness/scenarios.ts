@@ -3,6 +3,7 @@
 // of every checker. Rows the harness cannot stage yet are listed with why.
 import { clientOperations, pairOperations, type FaultWindow, type Op, type Operation, type StorageWrite } from '../checker/index.js';
 import type { HarnessEvent, HarnessFault } from './nemesis/harness-nemesis.js';
+import { outcomeDelta, type ReplicationProbe } from './replication-probe.js';
 import { WRITE_FS, type CheckResults, type CheckSummary } from './run-checks.js';
 import type { TestConfig } from './test-config.js';
 import type { WorkloadName } from './workloads/index.js';
@@ -15,6 +16,10 @@ export interface ScenarioProbes {
   notRunning?: string[];
   /** Repositories whose assigned replicas are not all on the repository's generation after recovery. */
   outdatedAfterRecovery?: string[];
+  /** Replication attempts by target and outcome, at the fault's start and just before its stop. */
+  replication?: ReplicationProbe;
+  /** Milliseconds from the heal until no repository had an outdated assigned replica; null when the bound passed first. */
+  catchUpMs?: number | null;
 }
 
 export type Expectation =
@@ -29,7 +34,10 @@ export type Expectation =
   | { readonly kind: 'write-errors-are'; readonly codes: readonly string[] }
   | { readonly kind: 'create-fails'; readonly codes: readonly string[] }
   | { readonly kind: 'processes-running' }
-  | { readonly kind: 'replicas-caught-up' };
+  | { readonly kind: 'replicas-caught-up' }
+  /** During the fault, no replication attempt toward the faulted nodes completed, and at least one failed (and was retried with backoff) or died. */
+  | { readonly kind: 'replication-toward-faulted-fails' }
+  | { readonly kind: 'replicas-catch-up-after-heal'; readonly withinMs: number };
 
 export interface Scenario {
   readonly name: string;
@@ -45,6 +53,10 @@ export interface Scenario {
   readonly probes?: readonly (keyof ScenarioProbes)[];
   /** Why the harness cannot stage this row yet; the suite reports it as not run. */
   readonly unsupported?: string;
+  /** The network backend this row needs; with another, the row is reported as not runnable. */
+  readonly requiresNet?: 'netns';
+  /** A shorter --time-limit is raised to this (the fault must outlast a timeout of the system under test), and why. */
+  readonly minTimeLimit?: { readonly ms: number; readonly why: string };
 }
 
 const RETRYABLE = ['UNAVAILABLE', 'ABORTED', 'DEADLINE_EXCEEDED', 'RESOURCE_EXHAUSTED'];
@@ -147,9 +159,16 @@ export const SCENARIOS: readonly Scenario[] = [
     fault: 'storage-to-storage partition',
     expected: 'replication fails and retries with backoff',
     workload: 'register',
-    expectations: [],
-    unsupported:
-      'storage nodes reach each other at the address the router passes in gitaly-servers metadata (the router->storage proxy), so there is no storage->storage link to cut; needs src/local-cluster to give routers a per-source replication address map (dial(storage, storage))',
+    inject: { kind: 'cut-storage-links', role: 'one-secondary-storage' },
+    // Catch-up is bounded loosely: an attempt caught mid-stream by the cut hangs (no deadline on the
+    // fetch stream) until TCP retransmits after the heal, which its backoff delays by up to a minute.
+    expectations: [{ kind: 'writes-continue' }, { kind: 'replication-toward-faulted-fails' }, { kind: 'replicas-catch-up-after-heal', withinMs: 90_000 }],
+    probes: ['replication', 'catchUpMs'],
+    requiresNet: 'netns',
+    minTimeLimit: {
+      ms: 120_000,
+      why: 'a replication attempt across a silent partition hangs until the storage node gives up on the source (its 60 s source-call deadline), so the fault phase (60 % of the time limit) must last over 60 s for an attempt to fail inside it',
+    },
   },
   {
     name: 'primary-crash-mid-write',
@@ -287,11 +306,38 @@ export function checkExpectation(expectation: Expectation, context: ExpectationC
       const down = context.probes.notRunning;
       return result(down !== undefined && down.length === 0, down === undefined ? 'not probed' : `not running: ${down.join(',') || 'none'}`);
     }
+    case 'replication-toward-faulted-fails':
+      return replicationTowardFaulted(result, context.probes.replication);
+    case 'replicas-catch-up-after-heal': {
+      const ms = context.probes.catchUpMs;
+      return result(ms !== undefined && ms !== null && ms <= expectation.withinMs, ms === undefined ? 'not probed' : ms === null ? 'replicas still outdated when the probe gave up' : `replicas caught up ${ms} ms after the heal`);
+    }
     case 'replicas-caught-up': {
       const outdated = context.probes.outdatedAfterRecovery;
       return result(outdated !== undefined && outdated.length === 0, outdated === undefined ? 'not probed' : `${outdated.length} repositories with outdated assigned replicas after recovery`);
     }
   }
+}
+
+/**
+ * The counters name only the target, and a job from the faulted node to
+ * another fails too: so no attempt toward the faulted nodes may complete,
+ * and at least one attempt (toward any storage) must fail or die.
+ */
+function replicationTowardFaulted(result: (valid: boolean, detail: string) => ExpectationResult, probe: ReplicationProbe | undefined): ExpectationResult {
+  if (probe === undefined) return result(false, 'not probed');
+  const toward = outcomeDelta(probe.before, probe.after, probe.faulted);
+  const all = outcomeDelta(probe.before, probe.after, targetsIn(probe));
+  const missing = probe.unreachable.length > 0 ? `; /metrics unreachable on ${probe.unreachable.join(',')}` : '';
+  return result(
+    toward.completed === 0 && all.failed + all.dead > 0,
+    `during the fault: toward ${probe.faulted.join(',') || '(none)'} ${toward.completed} completed, ${toward.failed} failed, ${toward.dead} dead; ` +
+      `toward any storage ${all.completed} completed, ${all.failed} failed (retried with backoff), ${all.dead} dead${missing}`,
+  );
+}
+
+function targetsIn(probe: ReplicationProbe): string[] {
+  return [...new Set([...Object.keys(probe.before), ...Object.keys(probe.after)].map((key) => key.split('|')[0] ?? ''))];
 }
 
 /** Keys whose writes failed after the fault began must each see an ok write within the limit. */

@@ -87,6 +87,9 @@ export class FaultExecutor {
         const to = new Set(fault.to === 'postgres' ? [POSTGRES_NODE] : this.cluster.storageNames);
         return this.cluster.network.delay(fault.delayMs, (link) => from.has(link.from) && to.has(link.to));
       }
+      case 'cut-storage-links':
+        if (op === 'stop') return this.cluster.network.heal();
+        return this.cluster.network.cut(nodes.flatMap((n) => this.cluster.storageNames.filter((s) => !nodes.includes(s)).flatMap((s) => [{ from: n, to: s }, { from: s, to: n }])));
       case 'restart-all-routers':
         if (op === 'start') {
           await this.killAll(this.cluster.routerNames);
@@ -125,6 +128,7 @@ export class FaultExecutor {
       case 'kill-role':
       case 'pause-role':
       case 'isolate-role':
+      case 'cut-storage-links':
         return this.resolveRole(fault.role);
       default:
         return [];
