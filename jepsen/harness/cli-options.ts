@@ -2,6 +2,7 @@
 // into a TestConfig (or a recheck / suite request) with precise errors.
 import { netnsMissing } from '../net/index.js';
 import { findLibfaketime } from './nemesis/clock-faker.js';
+import { diskFaultMissing } from './nemesis/disk-filler.js';
 import { HARNESS_NEMESES, harnessSchedule, usesClock, type HarnessNemesis } from './nemesis/harness-nemesis.js';
 import { scenarioByName, scenarioSchedule } from './scenarios.js';
 import { splitTimeLimit, type NetBackend, type TestConfig } from './test-config.js';
@@ -129,6 +130,8 @@ export function buildConfig(base: BaseOptions, workload: WorkloadName, nemesis: 
 export function buildScenarioConfig(base: BaseOptions, name: string): TestConfig {
   const scenario = scenarioByName(name);
   if (scenario.unsupported !== undefined) throw new UsageError(`scenario ${name} cannot run yet: ${scenario.unsupported}`);
+  const noDisk = scenario.requiresRoot === true ? diskFaultMissing() : undefined;
+  if (noDisk !== undefined) throw new NotRunnable(`scenario ${name} needs a size-limited storage filesystem (a tmpfs mount): ${noDisk}`);
   if (scenario.requiresNet !== undefined && base.net !== scenario.requiresNet) {
     throw new NotRunnable(`scenario ${name} needs --net ${scenario.requiresNet} (root): ${NET_REASONS[scenario.requiresNet]}`);
   }

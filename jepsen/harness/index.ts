@@ -19,6 +19,7 @@ export { ClientWorkers, runOp, type ClientWorkersOptions } from './client-worker
 export { GitalyCalls, describeError, statusName, type RepositoryRef } from './gitaly-calls.js';
 export { HARNESS_NEMESES, harnessSchedule, describeFault, usesClock, type HarnessNemesis, type HarnessFault, type HarnessEvent, type TargetRole, type NemesisNodes } from './nemesis/harness-nemesis.js';
 export { FaultExecutor, type AppliedFault } from './nemesis/fault-executor.js';
+export { DiskFiller, DiskFaultUnavailableError, diskFaultMissing } from './nemesis/disk-filler.js';
 export { ClockFaker, ClockFaultUnavailableError, faketimeOffset, findLibfaketime } from './nemesis/clock-faker.js';
 export { createStoreDir, writeRunFiles, writeResults, readSavedRun, faultBands, defaultStoreRoot, copyLogs, type AppliedEvent, type SavedRun } from './store.js';
 export { latencySvg, rateSvg, type FaultBand } from './report/charts.js';

@@ -65,6 +65,7 @@ export async function runTest(config: TestConfig, options: RunOptions = {}): Pro
     tickMs: config.tickMs,
     electionTicks: config.electionTicks,
     net: config.net,
+    ...(config.storageDiskBytes === undefined ? {} : { storageDiskBytes: config.storageDiskBytes }),
     ...(clock === undefined ? {} : { env: (name: string) => (name.startsWith('praefect-') ? clock.envFor(name) : undefined) }),
     onProgress: (m) => log(`  ${m}`),
   });

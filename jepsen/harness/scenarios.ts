@@ -37,7 +37,9 @@ export type Expectation =
   | { readonly kind: 'replicas-caught-up' }
   /** During the fault, no replication attempt toward the faulted nodes completed, and at least one failed (and was retried with backoff) or died. */
   | { readonly kind: 'replication-toward-faulted-fails' }
-  | { readonly kind: 'replicas-catch-up-after-heal'; readonly withinMs: number };
+  | { readonly kind: 'replicas-catch-up-after-heal'; readonly withinMs: number }
+  /** After the grace, every ok write's observed primary is not a faulted storage, and some key moved off one. */
+  | { readonly kind: 'writes-moved-off-faulted'; readonly graceIntervals: number };
 
 export interface Scenario {
   readonly name: string;
@@ -49,10 +51,12 @@ export interface Scenario {
   readonly inject?: HarnessFault;
   readonly expectations: readonly Expectation[];
   /** Overrides of the run's defaults (more keys' ops for long faults, load for the spike). */
-  readonly tuning?: Partial<Pick<TestConfig, 'opsPerKey' | 'liveKeys' | 'spareKeys' | 'concurrency' | 'opDelayMs'>>;
+  readonly tuning?: Partial<Pick<TestConfig, 'opsPerKey' | 'liveKeys' | 'spareKeys' | 'concurrency' | 'opDelayMs' | 'storageDiskBytes'>>;
   readonly probes?: readonly (keyof ScenarioProbes)[];
   /** Why the harness cannot stage this row yet; the suite reports it as not run. */
   readonly unsupported?: string;
+  /** Needs root (a tmpfs mount); otherwise reported as not runnable. */
+  readonly requiresRoot?: boolean;
   /** The network backend this row needs; with another, the row is reported as not runnable. */
   readonly requiresNet?: 'netns';
   /** A shorter --time-limit is raised to this (the fault must outlast a timeout of the system under test), and why. */
@@ -200,8 +204,11 @@ export const SCENARIOS: readonly Scenario[] = [
     fault: 'storage node disk full',
     expected: 'it reports itself unhealthy, and failover follows',
     workload: 'register',
-    expectations: [],
-    unsupported: 'needs a storage directory on a size-limited filesystem (a tmpfs per storage node, mounted before LocalCluster starts) and a fault that fills it; not built yet',
+    inject: { kind: 'fill-disk', role: 'primary-storage' },
+    // Detection takes `consecutive_probes` (3) failed health checks, then an election.
+    expectations: [{ kind: 'writes-resume-within', intervals: 6 }, { kind: 'writes-moved-off-faulted', graceIntervals: 6 }],
+    tuning: { storageDiskBytes: 64 * 1024 * 1024 },
+    requiresRoot: true,
   },
 ];
 
@@ -308,6 +315,8 @@ export function checkExpectation(expectation: Expectation, context: ExpectationC
     }
     case 'replication-toward-faulted-fails':
       return replicationTowardFaulted(result, context.probes.replication);
+    case 'writes-moved-off-faulted':
+      return writesMovedOff(result, context, window, expectation.graceIntervals * interval);
     case 'replicas-catch-up-after-heal': {
       const ms = context.probes.catchUpMs;
       return result(ms !== undefined && ms !== null && ms <= expectation.withinMs, ms === undefined ? 'not probed' : ms === null ? 'replicas still outdated when the probe gave up' : `replicas caught up ${ms} ms after the heal`);
@@ -333,6 +342,19 @@ function replicationTowardFaulted(result: (valid: boolean, detail: string) => Ex
     toward.completed === 0 && all.failed + all.dead > 0,
     `during the fault: toward ${probe.faulted.join(',') || '(none)'} ${toward.completed} completed, ${toward.failed} failed, ${toward.dead} dead; ` +
       `toward any storage ${all.completed} completed, ${all.failed} failed (retried with backoff), ${all.dead} dead${missing}`,
+  );
+}
+
+function writesMovedOff(result: (valid: boolean, detail: string) => ExpectationResult, context: ExpectationContext, window: FaultWindow | undefined, graceMs: number): ExpectationResult {
+  if (window === undefined) return result(false, 'no fault window');
+  const hit = faultedStorages(context);
+  const moved = keysWithFaultedPrimary(context, window);
+  const late = (context.writers ?? []).filter((w) => (w.time ?? 0) >= window.start + graceMs && (w.time ?? 0) < window.end);
+  const onFaulted = late.filter((w) => hit.has(w.storage));
+  const movedKeys = new Set(late.filter((w) => moved.has(String(w.repository)) && !hit.has(w.storage)).map((w) => String(w.repository)));
+  return result(
+    onFaulted.length === 0 && movedKeys.size > 0,
+    `${late.length} ok writes after ${graceMs} ms: ${onFaulted.length} still on ${[...hit].join(',') || '(none)'}; ${movedKeys.size} of ${moved.size} keys whose primary was hit wrote on another primary`,
   );
 }
 
@@ -381,8 +403,12 @@ function routersIn(description: string): string[] {
 }
 
 /** Keys whose last observed primary before the fault is one of the nodes the fault hit. */
+function faultedStorages(context: ExpectationContext): Set<string> {
+  return new Set(context.history.filter((o) => o.process === 'nemesis' && o.f === 'start').flatMap((o) => String(o.value).match(/gitaly-\d+/g) ?? []));
+}
+
 function keysWithFaultedPrimary(context: ExpectationContext, window: FaultWindow | undefined): Set<string> {
-  const hit = new Set(context.history.filter((o) => o.process === 'nemesis' && o.f === 'start').flatMap((o) => String(o.value).match(/gitaly-\d+/g) ?? []));
+  const hit = faultedStorages(context);
   const primary = new Map<string, string>();
   for (const w of context.writers ?? []) if (window === undefined || (w.time ?? 0) < window.start) primary.set(String(w.repository), w.storage);
   return new Set([...primary].filter(([, storage]) => hit.has(storage)).map(([key]) => key));

@@ -8,10 +8,11 @@
 // only router->PostgreSQL links keep a proxy (see cluster-network.ts).
 import { mkdirSync } from 'node:fs';
 import { AdminClient } from '../../src/admin/index.js';
-import { LocalCluster, loadOrCreateLayout, type ClusterLayout, type LocalClusterOptions } from '../../src/local-cluster/index.js';
+import { LocalCluster, loadOrCreateLayout, storageDirOf, type ClusterLayout, type LocalClusterOptions } from '../../src/local-cluster/index.js';
 import { Network, NetnsNetwork, formatHostPort } from '../net/index.js';
 import { NetnsClusterNetwork, type ClusterNetwork } from './cluster-network.js';
 import { onInterrupt } from './interrupt-cleanup.js';
+import { DiskFiller } from './nemesis/disk-filler.js';
 import type { NetBackend } from './test-config.js';
 
 /** The node that stands for the harness's clients: it dials, nobody dials it. */
@@ -32,6 +33,8 @@ export interface TestClusterOptions {
   readonly electionTicks: number;
   /** Default proxy. */
   readonly net?: NetBackend;
+  /** Give every storage node a tmpfs of this size for its storage path (root only), for disk-full faults. */
+  readonly storageDiskBytes?: number;
   readonly env?: (name: string) => NodeJS.ProcessEnv | undefined;
   readonly onProgress?: (message: string) => void;
 }
@@ -52,12 +55,31 @@ export class TestCluster {
     readonly cluster: LocalCluster,
     private readonly clientEndpoints: ReadonlyMap<string, string>,
     private readonly releaseInterrupt: () => void,
+    /** The size-limited storage folders, when the run has them. */
+    readonly disks: DiskFiller | undefined,
   ) {}
 
   static async start(options: TestClusterOptions): Promise<TestCluster> {
     mkdirSync(options.dir, { recursive: true });
     const layout = await loadOrCreateLayout({ dir: options.dir, routers: options.routers, storages: options.storages });
-    return options.net === 'netns' ? startInNamespaces(layout, options) : startBehindProxies(layout, options);
+    const disks = options.storageDiskBytes === undefined ? undefined : await mountDisks(layout, options.storageDiskBytes, options.onProgress);
+    const releaseDisks = disks === undefined ? () => undefined : onInterrupt(() => disks.unmountAll());
+    try {
+      const started = options.net === 'netns' ? await startInNamespaces(layout, options) : await startBehindProxies(layout, options);
+      return new TestCluster(layout, started.network, started.cluster, started.clientEndpoints, () => {
+        started.release();
+        releaseDisks();
+      }, disks);
+    } catch (error) {
+      await disks?.unmountAll();
+      releaseDisks();
+      throw error;
+    }
+  }
+
+  /** A storage node's storage folder. */
+  storageDir(name: string): string {
+    return this.cluster.storage(name).storageDir;
   }
 
   get routerNames(): string[] {
@@ -100,14 +122,26 @@ export class TestCluster {
       await this.cluster.stop();
     } finally {
       await this.network.close();
+      await this.disks?.unmountAll();
       this.releaseInterrupt();
     }
   }
+}
 
-  /** Internal: assembles a started cluster (the backends' start functions below). */
-  static assemble(layout: ClusterLayout, network: ClusterNetwork, cluster: LocalCluster, clientEndpoints: ReadonlyMap<string, string>, releaseInterrupt: () => void): TestCluster {
-    return new TestCluster(layout, network, cluster, clientEndpoints, releaseInterrupt);
-  }
+/** What a backend's start hands back: the network, the cluster, where clients dial, and its interrupt cleanup's release. */
+interface StartedBackend {
+  readonly network: ClusterNetwork;
+  readonly cluster: LocalCluster;
+  readonly clientEndpoints: ReadonlyMap<string, string>;
+  readonly release: () => void;
+}
+
+async function mountDisks(layout: ClusterLayout, sizeBytes: number, progress: ((message: string) => void) | undefined): Promise<DiskFiller> {
+  const stale = await DiskFiller.cleanupDeadRuns();
+  if (stale.length > 0) progress?.(`unmounted ${stale.length} storage filesystems a dead run left behind`);
+  const dirs = layout.storages.map((s) => storageDirOf(layout, s.name));
+  progress?.(`storage folders on ${sizeBytes / 1024 / 1024} MiB tmpfs mounts`);
+  return DiskFiller.mount(dirs, sizeBytes);
 }
 
 function localClusterOptions(options: TestClusterOptions): LocalClusterOptions {
@@ -123,14 +157,14 @@ function localClusterOptions(options: TestClusterOptions): LocalClusterOptions {
   };
 }
 
-async function startBehindProxies(layout: ClusterLayout, options: TestClusterOptions): Promise<TestCluster> {
+async function startBehindProxies(layout: ClusterLayout, options: TestClusterOptions): Promise<StartedBackend> {
   const network = new Network();
   try {
     const endpoints = await registerNodes(network, layout);
     const clientEndpoints = new Map<string, string>();
     for (const r of layout.routers) clientEndpoints.set(r.name, await network.endpointFor(CLIENT_NODE, apiNode(r.name)));
     const cluster = await LocalCluster.start({ ...localClusterOptions(options), dial: (from, to, address) => endpoints.get(`${from}\u0000${to}`) ?? address });
-    return TestCluster.assemble(layout, network, cluster, clientEndpoints, () => undefined);
+    return { network, cluster, clientEndpoints, release: () => undefined };
   } catch (error) {
     await network.close();
     throw error;
@@ -146,7 +180,7 @@ let netnsSerial = 0;
  * (clients, observer) and the gateway reach them from the host. Runs a
  * crashed harness left behind are removed first.
  */
-async function startInNamespaces(layout: ClusterLayout, options: TestClusterOptions): Promise<TestCluster> {
+async function startInNamespaces(layout: ClusterLayout, options: TestClusterOptions): Promise<StartedBackend> {
   const progress = options.onProgress ?? (() => undefined);
   const stale = await NetnsNetwork.cleanupDeadRuns(NETNS_FAMILY);
   if (stale.length > 0) progress(`removed ${stale.length} namespaces a dead run left behind`);
@@ -170,7 +204,7 @@ async function startInNamespaces(layout: ClusterLayout, options: TestClusterOpti
       dial: (from, to, address) => (to === POSTGRES_NODE ? (toPostgres.get(from) ?? address) : address),
     });
     const clientEndpoints = new Map(cluster.routers.map((r) => [r.name, r.address]));
-    return TestCluster.assemble(layout, network, cluster, clientEndpoints, release);
+    return { network, cluster, clientEndpoints, release };
   } catch (error) {
     await network.close();
     release();

@@ -150,7 +150,7 @@ function distModule(...parts: string[]): string {
 function storageMember(layout: ClusterLayout, index: number, logs: string, options: LocalClusterOptions): StorageMember {
   const node = layout.storages[index]!;
   const dir = path.join(layout.dir, node.name);
-  const storageDir = path.join(dir, 'storage');
+  const storageDir = storageDirOf(layout, node.name);
   mkdirSync(storageDir, { recursive: true });
   const configFile = path.join(dir, 'config.toml');
   const host = hostOf(layout, options)(node.name);
@@ -221,6 +221,11 @@ function gatewayMember(layout: ClusterLayout, routers: readonly RouterMember[], 
     env: { GIT_GATEWAY_TOKEN: layout.token },
   });
   return { name: 'git-gateway', address, process };
+}
+
+/** Where a storage node keeps its repositories (a caller may mount a filesystem there before start). */
+export function storageDirOf(layout: ClusterLayout, storage: string): string {
+  return path.join(layout.dir, storage, 'storage');
 }
 
 function hostOf(layout: ClusterLayout, options: LocalClusterOptions): (name: string) => string {

@@ -43,7 +43,9 @@ export type HarnessFault =
   /** Restart every router (SIGKILL all, then start all) at once. */
   | { readonly kind: 'restart-all-routers' }
   /** Cut both ways between the role's storage nodes and every other storage node; routers still reach all (netns only). */
-  | { readonly kind: 'cut-storage-links'; readonly role: TargetRole };
+  | { readonly kind: 'cut-storage-links'; readonly role: TargetRole }
+  /** Fill the role's storage filesystems to the last byte (a size-limited tmpfs; root only); the stop frees them. */
+  | { readonly kind: 'fill-disk'; readonly role: TargetRole };
 
 export interface HarnessEvent {
   readonly atMs: number;
@@ -124,5 +126,7 @@ export function describeFault(fault: HarnessFault): string {
       return 'restart all routers';
     case 'cut-storage-links':
       return `cut storage-to-storage links of ${fault.role}`;
+    case 'fill-disk':
+      return `fill the disk of ${fault.role}`;
   }
 }
