@@ -14,7 +14,7 @@ export { parseReplicationOutcomes, outcomeDelta, sumCounts, scrapeReplicationOut
 export { NetnsClusterNetwork, type ClusterNetwork } from './cluster-network.js';
 export { onInterrupt } from './interrupt-cleanup.js';
 export { TestCluster, CLIENT_NODE, POSTGRES_NODE, NETNS_FAMILY, apiNode, type TestClusterOptions, type ProcessControl } from './test-cluster.js';
-export { ClusterObserver, type ObserverOptions } from './cluster-observer.js';
+export { ClusterObserver, type ObserverOptions, type CatchUp } from './cluster-observer.js';
 export { ClientWorkers, runOp, type ClientWorkersOptions } from './client-workers.js';
 export { GitalyCalls, describeError, statusName, type RepositoryRef } from './gitaly-calls.js';
 export { HARNESS_NEMESES, harnessSchedule, describeFault, usesClock, type HarnessNemesis, type HarnessFault, type HarnessEvent, type TargetRole, type NemesisNodes } from './nemesis/harness-nemesis.js';

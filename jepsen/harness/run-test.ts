@@ -204,14 +204,15 @@ async function runPhases(
   events.push({ time: healAt, op: 'heal', description: 'heal all', nodes: [] });
   log('  healed; recovery');
   const recoveryStart = Date.now();
-  const catchUp = wanted.has('catchUpMs') ? observer.waitCaughtUp(() => workload.keys(), CATCH_UP_LIMIT_MS) : undefined;
+  const catchUp = wanted.has('catchUp') ? observer.waitCaughtUp(workload.keys(), CATCH_UP_LIMIT_MS) : undefined;
   const healthy = await observer.waitHealthy(config.recoveryTimeoutMs);
   recorder.nemesis('recovered', healthy ? 'cluster healthy' : `cluster not healthy after ${config.recoveryTimeoutMs} ms`);
   await sleep(recoveryStart + config.recoveryMs - Date.now());
   if (wanted.has('notRunning')) probes.notRunning = notRunning(cluster);
   if (catchUp !== undefined) {
-    probes.catchUpMs = await catchUp;
-    log(`  replicas ${probes.catchUpMs === null ? `still outdated ${CATCH_UP_LIMIT_MS} ms after the heal` : `caught up ${probes.catchUpMs} ms after the heal`}`);
+    const c = await catchUp;
+    probes.catchUp = { ms: c.ms, outdatedAtHeal: c.outdatedAtStart, stillOutdated: c.stillOutdated.slice(0, 10) };
+    log(`  ${c.outdatedAtStart} repositories outdated at the heal; ${c.ms === null ? `${c.stillOutdated.length} still outdated ${CATCH_UP_LIMIT_MS} ms later` : `all caught up ${c.ms} ms later`}`);
   }
   if (wanted.has('outdatedAfterRecovery')) probes.outdatedAfterRecovery = await observer.outdatedRepositories(workload.keys());
   await workers.stop();

@@ -18,12 +18,17 @@ export interface ScenarioProbes {
   outdatedAfterRecovery?: string[];
   /** Replication attempts by target and outcome, at the fault's start and just before its stop. */
   replication?: ReplicationProbe;
-  /** Milliseconds from the heal until no repository had an outdated assigned replica; null when the bound passed first. */
-  catchUpMs?: number | null;
+  /** The repositories outdated at the heal, and how long until each was seen current (ms null: not all within the bound). */
+  catchUp?: { readonly ms: number | null; readonly outdatedAtHeal: number; readonly stillOutdated: readonly string[] };
 }
 
 export type Expectation =
-  | { readonly kind: 'writes-resume-within'; readonly intervals: number }
+  /**
+   * With failClosedAllowed, a key whose writes after the limit all fail with
+   * UNAVAILABLE counts as fail-closed, not late: it had no other replica on
+   * the latest generation (a repository created just before the fault).
+   */
+  | { readonly kind: 'writes-resume-within'; readonly intervals: number; readonly failClosedAllowed?: boolean }
   | { readonly kind: 'writes-continue' }
   | { readonly kind: 'reads-continue' }
   /** With primaryFaulted, only keys whose last known primary (from the write observations) was hit. */
@@ -167,7 +172,7 @@ export const SCENARIOS: readonly Scenario[] = [
     // Catch-up is bounded loosely: an attempt caught mid-stream by the cut hangs (no deadline on the
     // fetch stream) until TCP retransmits after the heal, which its backoff delays by up to a minute.
     expectations: [{ kind: 'writes-continue' }, { kind: 'replication-toward-faulted-fails' }, { kind: 'replicas-catch-up-after-heal', withinMs: 90_000 }],
-    probes: ['replication', 'catchUpMs'],
+    probes: ['replication', 'catchUp'],
     requiresNet: 'netns',
     minTimeLimit: {
       ms: 120_000,
@@ -206,7 +211,8 @@ export const SCENARIOS: readonly Scenario[] = [
     workload: 'register',
     inject: { kind: 'fill-disk', role: 'primary-storage' },
     // Detection takes `consecutive_probes` (3) failed health checks, then an election.
-    expectations: [{ kind: 'writes-resume-within', intervals: 6 }, { kind: 'writes-moved-off-faulted', graceIntervals: 6 }],
+    // A key with no up-to-date secondary may stay fail-closed; writes-moved-off-faulted needs some key to move.
+    expectations: [{ kind: 'writes-resume-within', intervals: 6, failClosedAllowed: true }, { kind: 'writes-moved-off-faulted', graceIntervals: 6 }],
     tuning: { storageDiskBytes: 64 * 1024 * 1024 },
     requiresRoot: true,
   },
@@ -270,7 +276,7 @@ export function checkExpectation(expectation: Expectation, context: ExpectationC
   const interval = context.config.monitorIntervalMs;
   switch (expectation.kind) {
     case 'writes-resume-within':
-      return writesResumeWithin(result, writes, window, expectation.intervals * interval);
+      return writesResumeWithin(result, writes, window, expectation.intervals * interval, expectation.failClosedAllowed === true);
     case 'writes-continue': {
       const ok = writes.filter((o) => inWindow(o) && o.outcome === 'ok').length;
       return result(ok > 0, `${ok} ok writes invoked during the fault`);
@@ -318,8 +324,10 @@ export function checkExpectation(expectation: Expectation, context: ExpectationC
     case 'writes-moved-off-faulted':
       return writesMovedOff(result, context, window, expectation.graceIntervals * interval);
     case 'replicas-catch-up-after-heal': {
-      const ms = context.probes.catchUpMs;
-      return result(ms !== undefined && ms !== null && ms <= expectation.withinMs, ms === undefined ? 'not probed' : ms === null ? 'replicas still outdated when the probe gave up' : `replicas caught up ${ms} ms after the heal`);
+      const c = context.probes.catchUp;
+      if (c === undefined) return result(false, 'not probed');
+      const detail = `${c.outdatedAtHeal} repositories outdated at the heal; ${c.ms === null ? `${c.stillOutdated.length}+ never caught up (${c.stillOutdated.slice(0, 3).join(', ')})` : `all caught up ${c.ms} ms later`}`;
+      return result(c.ms !== null && c.ms <= expectation.withinMs, detail);
     }
     case 'replicas-caught-up': {
       const outdated = context.probes.outdatedAfterRecovery;
@@ -363,7 +371,13 @@ function targetsIn(probe: ReplicationProbe): string[] {
 }
 
 /** Keys whose writes failed after the fault began must each see an ok write within the limit. */
-function writesResumeWithin(result: (valid: boolean, detail: string) => ExpectationResult, writes: readonly Operation[], window: FaultWindow | undefined, limitMs: number): ExpectationResult {
+function writesResumeWithin(
+  result: (valid: boolean, detail: string) => ExpectationResult,
+  writes: readonly Operation[],
+  window: FaultWindow | undefined,
+  limitMs: number,
+  failClosedAllowed: boolean,
+): ExpectationResult {
   if (window === undefined) return result(false, 'no fault window');
   const affected = new Map<string, Operation[]>();
   for (const o of writes) {
@@ -373,15 +387,25 @@ function writesResumeWithin(result: (valid: boolean, detail: string) => Expectat
     affected.set(String(o.key), list);
   }
   const late: string[] = [];
+  const closed: string[] = [];
   let checked = 0;
   for (const [key, ops] of affected) {
     if (!ops.some((o) => o.outcome !== 'ok')) continue;
     if (!ops.some((o) => o.invoke.time >= window.start + limitMs)) continue;
     checked++;
     const firstOk = ops.filter((o) => o.outcome === 'ok').sort((a, b) => a.completion!.time - b.completion!.time)[0];
-    if (firstOk === undefined || firstOk.completion!.time - window.start > limitMs) late.push(key);
+    if (firstOk !== undefined && firstOk.completion!.time - window.start <= limitMs) continue;
+    if (failClosedAllowed && failedClosedAfter(ops, window.start + limitMs)) closed.push(key);
+    else late.push(key);
   }
-  return result(late.length === 0, `${checked} keys had failing writes; ${late.length} did not resume within ${limitMs} ms${late.length > 0 ? ` (${late.slice(0, 5).join(', ')})` : ''}`);
+  const closedNote = failClosedAllowed ? `; ${closed.length} stayed fail-closed (UNAVAILABLE)` : '';
+  return result(late.length === 0, `${checked} keys had failing writes; ${late.length} did not resume within ${limitMs} ms${late.length > 0 ? ` (${late.slice(0, 5).join(', ')})` : ''}${closedNote}`);
+}
+
+/** No ok write invoked from `from` on, and every write from then on failed with UNAVAILABLE. */
+function failedClosedAfter(ops: readonly Operation[], from: number): boolean {
+  const after = ops.filter((o) => o.invoke.time >= from);
+  return after.length > 0 && after.every((o) => o.outcome !== 'ok' && String(o.completion?.error ?? '').startsWith('UNAVAILABLE'));
 }
 
 function errorCodes(operations: readonly Operation[]): Map<string, number> {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import t from 'tap';
 import { probeStorage } from '../../../src/gitaly/storage-probe.js';
 import { buildConfig, buildScenarioConfig, checkExpectation, DiskFiller, diskFaultMissing } from '../../../jepsen/harness/index.js';
-import type { Op, StorageWrite } from '../../../jepsen/checker/index.js';
+import { clientOperations, pairOperations, type Op, type StorageWrite } from '../../../jepsen/checker/index.js';
 
 const missing = diskFaultMissing();
 const skip = missing ?? false;
@@ -66,4 +66,24 @@ t.test('writes must move off the faulted storage after the grace', async (t) => 
   t.notOk(judge([before, { repository: 'a', generation: 2, storage: 'gitaly-2', time: 3_000 }, { repository: 'a', generation: 2, storage: 'gitaly-1', time: 4_000 }]), 'an ok write on the full node after the grace');
   t.notOk(judge([before]), 'no key moved');
   t.ok(judge([before, { repository: 'a', generation: 1, storage: 'gitaly-1', time: 1_500 }, { repository: 'a', generation: 2, storage: 'gitaly-3', time: 2_500 }]), 'writes on the full node inside the grace are allowed');
+});
+
+t.test('writes resume within N intervals, or a key with no current secondary stays fail-closed', async (t) => {
+  const config = buildConfig({ seed: 1, routers: 3, storages: 3, timeLimitMs: 30_000, net: 'proxy', concurrency: 3, nemesisIntervalMs: 5_000, monitorIntervalMs: 250 }, 'register', 'none');
+  let index = 0;
+  const op = (key: string, invoke: number, complete: number, type: 'ok' | 'info', error?: string): Op[] => [
+    { index: index++, process: index, type: 'invoke', f: 'write', key, value: 1, time: invoke },
+    { index: index++, process: index - 1, type, f: 'write', key, value: 1, time: complete, ...(error === undefined ? {} : { error }) },
+  ];
+  const judge = (failClosedAllowed: boolean, ops: Op[]): boolean => {
+    const sorted = [...ops].sort((a, b) => a.time - b.time).map((o, i) => ({ ...o, index: i }));
+    return checkExpectation({ kind: 'writes-resume-within', intervals: 4, failClosedAllowed }, { config, history: sorted, windows: [{ start: 1_000, end: 9_000 }], probes: {}, operations: clientOperations(pairOperations(sorted)) }).valid;
+  };
+  const closed = [...op('a', 1_100, 1_200, 'info', 'INTERNAL: ENOSPC'), ...op('a', 2_500, 2_600, 'info', 'UNAVAILABLE: no replica on the latest generation'), ...op('a', 3_000, 3_100, 'info', 'UNAVAILABLE: no replica')];
+  t.notOk(judge(false, closed), 'strictly, a key that never resumed is late');
+  t.ok(judge(true, closed), 'allowed: it failed closed with UNAVAILABLE after the limit');
+  const broken = [...op('b', 1_100, 1_200, 'info', 'INTERNAL: ENOSPC'), ...op('b', 2_500, 2_600, 'info', 'INTERNAL: ENOSPC')];
+  t.notOk(judge(true, broken), 'still failing on the full disk after the limit is late');
+  const resumed = [...op('c', 1_100, 1_200, 'info', 'INTERNAL: ENOSPC'), ...op('c', 1_500, 1_700, 'ok'), ...op('c', 2_500, 2_600, 'ok')];
+  t.ok(judge(false, resumed), 'an ok write within the limit');
 });

@@ -38,9 +38,9 @@ t.test('replication toward the cut node must fail, never complete, during the fa
 
 t.test('replicas catch up after the heal within the bound', async (t) => {
   t.notOk(judge('catch-up', {}), 'not probed');
-  t.notOk(judge('catch-up', { catchUpMs: null }), 'the probe gave up');
-  t.notOk(judge('catch-up', { catchUpMs: 12_000 }), 'too late');
-  t.ok(judge('catch-up', { catchUpMs: 3_000 }));
+  t.notOk(judge('catch-up', { catchUp: { ms: null, outdatedAtHeal: 3, stillOutdated: ['k'] } }), 'the probe gave up');
+  t.notOk(judge('catch-up', { catchUp: { ms: 12_000, outdatedAtHeal: 3, stillOutdated: [] } }), 'too late');
+  t.ok(judge('catch-up', { catchUp: { ms: 3_000, outdatedAtHeal: 3, stillOutdated: [] } }));
 });
 
 const base = { seed: 1, routers: 3, storages: 3, timeLimitMs: 30_000, concurrency: 3, nemesisIntervalMs: 5_000, monitorIntervalMs: 250 };
