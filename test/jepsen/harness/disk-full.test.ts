@@ -65,7 +65,7 @@ t.test('writes must move off the faulted storage after the grace', async (t) => 
   t.ok(judge([before, { repository: 'a', generation: 2, storage: 'gitaly-2', time: 3_000 }]), 'the key wrote on gitaly-2 after the grace');
   t.notOk(judge([before, { repository: 'a', generation: 2, storage: 'gitaly-2', time: 3_000 }, { repository: 'a', generation: 2, storage: 'gitaly-1', time: 4_000 }]), 'an ok write on the full node after the grace');
   t.notOk(judge([before]), 'no key moved');
-  t.ok(judge([before, { repository: 'a', generation: 1, storage: 'gitaly-1', time: 1_500 }, { repository: 'a', generation: 2, storage: 'gitaly-3', time: 2_500 }]), 'writes on the full node inside the grace are allowed');
+  t.ok(judge([before, { repository: 'a', generation: 1, storage: 'gitaly-1', time: 1_500 }, { repository: 'a', generation: 2, storage: 'gitaly-3', time: 2_500 }]), 'writes on the full node inside the grace are allowed, and a move inside it counts');
 });
 
 t.test('writes resume within N intervals, or a key with no current secondary stays fail-closed', async (t) => {
@@ -84,6 +84,8 @@ t.test('writes resume within N intervals, or a key with no current secondary sta
   t.ok(judge(true, closed), 'allowed: it failed closed with UNAVAILABLE after the limit');
   const broken = [...op('b', 1_100, 1_200, 'info', 'INTERNAL: ENOSPC'), ...op('b', 2_500, 2_600, 'info', 'INTERNAL: ENOSPC')];
   t.notOk(judge(true, broken), 'still failing on the full disk after the limit is late');
+  const racing = [...op('d', 1_100, 1_200, 'ok'), ...op('d', 2_500, 2_600, 'ok')].map((o) => (o.type === 'ok' && o.time === 1_200 ? { ...o, type: 'fail' as const, error: 'FAILED_PRECONDITION: is at abc' } : o));
+  t.ok(judge(false, racing), "a definite fail (racing writers' precondition) is not the fault's");
   const resumed = [...op('c', 1_100, 1_200, 'info', 'INTERNAL: ENOSPC'), ...op('c', 1_500, 1_700, 'ok'), ...op('c', 2_500, 2_600, 'ok')];
   t.ok(judge(false, resumed), 'an ok write within the limit');
 });
