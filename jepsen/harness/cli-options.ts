@@ -137,7 +137,11 @@ export function buildScenarioConfig(base: BaseOptions, name: string): TestConfig
   }
   const raised = scenario.minTimeLimit !== undefined && base.timeLimitMs < scenario.minTimeLimit.ms ? { ...base, timeLimitMs: scenario.minTimeLimit.ms } : base;
   const config = buildConfig(raised, scenario.workload, 'none', { ...scenario.tuning, scenario: name, name: `scenario ${name}` });
-  return { ...config, schedule: scenarioSchedule(scenario, config.faultMs) };
+  const schedule = scenarioSchedule(scenario, config.faultMs);
+  if (base.net === 'netns' && schedule.some((e) => e.fault.kind === 'delay-links' && e.fault.to !== 'postgres')) {
+    throw new NotRunnable(`scenario ${name} delays links between namespaces, which needs tc netem (missing from this kernel); run it with --net proxy`);
+  }
+  return { ...config, schedule };
 }
 
 const NET_REASONS: Record<'netns', string> = {
