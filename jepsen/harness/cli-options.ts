@@ -1,6 +1,8 @@
 // The command line of `npm run jepsen` and `npm run jepsen:suite`, parsed
 // into a TestConfig (or a recheck / suite request) with precise errors.
+import { netnsMissing } from '../net/index.js';
 import { findLibfaketime } from './nemesis/clock-faker.js';
+import { diskFaultMissing } from './nemesis/disk-filler.js';
 import { HARNESS_NEMESES, harnessSchedule, usesClock, type HarnessNemesis } from './nemesis/harness-nemesis.js';
 import { scenarioByName, scenarioSchedule } from './scenarios.js';
 import { splitTimeLimit, type NetBackend, type TestConfig } from './test-config.js';
@@ -89,6 +91,8 @@ function baseOptions(args: Map<string, string>, randomSeed: () => number): BaseO
 }
 
 export function buildConfig(base: BaseOptions, workload: WorkloadName, nemesis: HarnessNemesis, overrides: Partial<TestConfig> = {}): TestConfig {
+  const missing = base.net === 'netns' ? netnsMissing() : [];
+  if (missing.length > 0) throw new NotRunnable(`--net netns cannot run here: ${missing.join('; ')}`);
   const split = splitTimeLimit(base.timeLimitMs);
   const routers = Array.from({ length: base.routers }, (_, i) => `praefect-${i + 1}`);
   const storages = Array.from({ length: base.storages }, (_, i) => `gitaly-${i + 1}`);
@@ -126,8 +130,27 @@ export function buildConfig(base: BaseOptions, workload: WorkloadName, nemesis: 
 export function buildScenarioConfig(base: BaseOptions, name: string): TestConfig {
   const scenario = scenarioByName(name);
   if (scenario.unsupported !== undefined) throw new UsageError(`scenario ${name} cannot run yet: ${scenario.unsupported}`);
-  const config = buildConfig(base, scenario.workload, 'none', { ...scenario.tuning, scenario: name, name: `scenario ${name}` });
-  return { ...config, schedule: scenarioSchedule(scenario, config.faultMs) };
+  const noDisk = scenario.requiresRoot === true ? diskFaultMissing() : undefined;
+  if (noDisk !== undefined) throw new NotRunnable(`scenario ${name} needs a size-limited storage filesystem (a tmpfs mount): ${noDisk}`);
+  if (scenario.requiresNet !== undefined && base.net !== scenario.requiresNet) {
+    throw new NotRunnable(`scenario ${name} needs --net ${scenario.requiresNet} (root): ${NET_REASONS[scenario.requiresNet]}`);
+  }
+  const raised = scenario.minTimeLimit !== undefined && base.timeLimitMs < scenario.minTimeLimit.ms ? { ...base, timeLimitMs: scenario.minTimeLimit.ms } : base;
+  const config = buildConfig(raised, scenario.workload, 'none', { ...scenario.tuning, scenario: name, name: `scenario ${name}` });
+  const schedule = scenarioSchedule(scenario, config.faultMs);
+  if (base.net === 'netns' && schedule.some((e) => e.fault.kind === 'delay-links' && e.fault.to !== 'postgres')) {
+    throw new NotRunnable(`scenario ${name} delays links between namespaces, which needs tc netem (missing from this kernel); run it with --net proxy`);
+  }
+  return { ...config, schedule };
+}
+
+const NET_REASONS: Record<'netns', string> = {
+  netns: 'under the proxy backend a storage node reaches another one at the address the router passes on (the router->storage proxy), so there is no storage->storage link to cut',
+};
+
+/** A run this machine or these options cannot stage (no root for netns, a scenario that needs netns): reported and skipped, not failed. */
+export class NotRunnable extends Error {
+  readonly code = 'JEPSEN_NOT_RUNNABLE';
 }
 
 /** A run that cannot happen on this machine (no libfaketime): reported and skipped, not failed. */

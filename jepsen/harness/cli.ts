@@ -3,7 +3,7 @@
 // checker (and every expectation) passed.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { buildScenarioConfig, ClockSkipped, parseCommand, USAGE, UsageError, type BaseOptions } from './cli-options.js';
+import { buildScenarioConfig, ClockSkipped, NotRunnable, parseCommand, USAGE, UsageError, type BaseOptions } from './cli-options.js';
 import { recheck } from './recheck.js';
 import { runTest } from './run-test.js';
 import type { CheckResults } from './run-checks.js';
@@ -40,7 +40,7 @@ export async function runJepsenCli(argv: readonly string[], out: (line: string) 
       out(`jepsen: ${error.message}\n${USAGE}`);
       return EXIT_USAGE;
     }
-    if (error instanceof ClockSkipped) {
+    if (error instanceof ClockSkipped || error instanceof NotRunnable) {
       out(`jepsen: ${error.message}`);
       return EXIT_SKIPPED;
     }
@@ -66,8 +66,16 @@ async function runSuite(base: BaseOptions, only: readonly string[], storeRoot: s
       continue;
     }
     const started = Date.now();
+    let config;
     try {
-      const config = buildScenarioConfig(base, scenario.name);
+      config = buildScenarioConfig(base, scenario.name);
+    } catch (error) {
+      if (!(error instanceof NotRunnable)) throw error;
+      rows.push({ scenario: scenario.name, status: 'not run', seconds: 0, detail: error.message });
+      out(`suite: ${scenario.name}: not run (${error.message})`);
+      continue;
+    }
+    try {
       out(`suite: ${scenario.name} (${scenario.fault}: ${scenario.expected})`);
       const outcome = await runTest(config, storeRoot === undefined ? {} : { storeRoot });
       const failed = Object.entries(outcome.results.checks).filter(([, c]) => !c.valid).map(([name]) => name);

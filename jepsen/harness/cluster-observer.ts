@@ -14,6 +14,13 @@ export interface ObserverOptions {
   readonly maxSamples?: number;
 }
 
+export interface CatchUp {
+  /** null: not every repository caught up within the limit. */
+  readonly ms: number | null;
+  readonly outdatedAtStart: number;
+  readonly stillOutdated: readonly string[];
+}
+
 export class ClusterObserver {
   private readonly admins = new Map<string, AdminClient>();
   private readonly samples: RaftSample[] = [];
@@ -97,6 +104,25 @@ export class ClusterObserver {
       if (!known) outdated.push(key);
     }
     return outdated;
+  }
+
+  /**
+   * The repositories outdated now, then polled until each of them has been
+   * seen with every assigned replica current: how long that took (null when
+   * limitMs passed first). Repositories that fall behind later (writes go on
+   * meanwhile) are not waited for.
+   */
+  async waitCaughtUp(keys: readonly string[], limitMs: number, intervalMs = 500): Promise<CatchUp> {
+    const started = Date.now();
+    const pending = new Set(await this.outdatedRepositories(keys));
+    const outdatedAtStart = pending.size;
+    for (;;) {
+      if (pending.size === 0) return { ms: Date.now() - started, outdatedAtStart, stillOutdated: [] };
+      if (Date.now() - started > limitMs) return { ms: null, outdatedAtStart, stillOutdated: [...pending] };
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+      const outdated = new Set(await this.outdatedRepositories([...pending]));
+      for (const key of pending) if (!outdated.has(key)) pending.delete(key);
+    }
   }
 
   /** Whether a Raft leader exists and every storage is healthy by quorum, asked freshly of any router. */

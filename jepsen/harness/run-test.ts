@@ -15,6 +15,7 @@ import { HistoryRecorder } from './history-recorder.js';
 import { ClockFaker } from './nemesis/clock-faker.js';
 import { FaultExecutor } from './nemesis/fault-executor.js';
 import { describeFault, usesClock } from './nemesis/harness-nemesis.js';
+import { scrapeReplicationOutcomes, type OutcomeCounts, type ReplicationProbe } from './replication-probe.js';
 import { runChecks, type CheckResults } from './run-checks.js';
 import { evaluateScenario, scenarioByName, type ScenarioProbes } from './scenarios.js';
 import { copyLogs, createStoreDir, writeRunFiles, type AppliedEvent } from './store.js';
@@ -45,15 +46,18 @@ export interface RunOptions {
 }
 
 const FINAL_READ_ATTEMPTS = 3;
+/** How long after the heal the catch-up probe waits for every replica to be current. */
+const CATCH_UP_LIMIT_MS = 120_000;
 
 export async function runTest(config: TestConfig, options: RunOptions = {}): Promise<RunOutcome> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  if (config.net === 'netns') throw new NetnsUnsupportedError();
   const store = createStoreDir(options.storeRoot);
   const clusterDir = mkdtempSync(path.join(tmpdir(), 'jepsen-cluster-'));
   chmodSync(clusterDir, 0o755);
   const clock = usesClock(config.nemesis, config.schedule) ? ClockFaker.create(path.join(clusterDir, 'clocks')) : undefined;
   log(`jepsen: ${config.name} seed ${config.seed}; store ${store}`);
+  const minimum = config.scenario === undefined ? undefined : scenarioByName(config.scenario).minTimeLimit;
+  if (minimum !== undefined && config.timeLimitMs === minimum.ms) log(`  time limit ${minimum.ms / 1000} s at least: ${minimum.why}`);
   const cluster = await TestCluster.start({
     dir: clusterDir,
     routers: config.routers,
@@ -61,6 +65,8 @@ export async function runTest(config: TestConfig, options: RunOptions = {}): Pro
     monitorIntervalMs: config.monitorIntervalMs,
     tickMs: config.tickMs,
     electionTicks: config.electionTicks,
+    net: config.net,
+    ...(config.storageDiskBytes === undefined ? {} : { storageDiskBytes: config.storageDiskBytes }),
     ...(clock === undefined ? {} : { env: (name: string) => (name.startsWith('praefect-') ? clock.envFor(name) : undefined) }),
     onProgress: (m) => log(`  ${m}`),
   });
@@ -90,15 +96,6 @@ export async function runTest(config: TestConfig, options: RunOptions = {}): Pro
     clients.close();
     await cluster.stop().catch(() => undefined);
     if (options.keepCluster !== true) rmSync(clusterDir, { recursive: true, force: true });
-  }
-}
-
-export class NetnsUnsupportedError extends Error {
-  readonly code = 'JEPSEN_NETNS_UNSUPPORTED';
-  constructor() {
-    super(
-      '--net netns needs src/local-cluster to start each process inside its network namespace (a per-process command prefix such as `ip netns exec <ns>` in ManagedProcess) and the layout to use per-namespace addresses; until then use the default proxy backend',
-    );
   }
 }
 
@@ -182,11 +179,14 @@ async function runPhases(
       })
     : Promise.resolve();
   const open = new Map<object, number>();
+  const replication = wanted.has('replication') ? new ReplicationSnapshots(cluster) : undefined;
   for (const event of config.schedule) {
     await sleep(faultStart + event.atMs - Date.now());
+    if (event.op === 'stop') await replication?.atStop();
     const at = recorder.now();
     try {
       const applied = await executor.apply(event);
+      if (event.op === 'start') await replication?.atStart(applied.nodes);
       recorder.nemesis(event.op, applied.description);
       events.push({ time: at, op: event.op, description: applied.description, nodes: [...applied.nodes] });
       log(`  nemesis ${event.op}: ${applied.description}`);
@@ -204,15 +204,22 @@ async function runPhases(
   await createProbe;
   const healAt = recorder.now();
   for (const [fault, start] of open) windows.push({ start, end: healAt, name: describeFault(fault as never) });
+  if (replication !== undefined) probes.replication = await replication.probe();
   await executor.healAll();
   recorder.nemesis('heal', 'heal all: network healed, processes resumed and restarted, clocks reset');
   events.push({ time: healAt, op: 'heal', description: 'heal all', nodes: [] });
   log('  healed; recovery');
   const recoveryStart = Date.now();
+  const catchUp = wanted.has('catchUp') ? observer.waitCaughtUp(workload.keys(), CATCH_UP_LIMIT_MS) : undefined;
   const healthy = await observer.waitHealthy(config.recoveryTimeoutMs);
   recorder.nemesis('recovered', healthy ? 'cluster healthy' : `cluster not healthy after ${config.recoveryTimeoutMs} ms`);
   await sleep(recoveryStart + config.recoveryMs - Date.now());
   if (wanted.has('notRunning')) probes.notRunning = notRunning(cluster);
+  if (catchUp !== undefined) {
+    const c = await catchUp;
+    probes.catchUp = { ms: c.ms, outdatedAtHeal: c.outdatedAtStart, stillOutdated: c.stillOutdated.slice(0, 10) };
+    log(`  ${c.outdatedAtStart} repositories outdated at the heal; ${c.ms === null ? `${c.stillOutdated.length} still outdated ${CATCH_UP_LIMIT_MS} ms later` : `all caught up ${c.ms} ms later`}`);
+  }
   if (wanted.has('outdatedAfterRecovery')) probes.outdatedAfterRecovery = await observer.outdatedRepositories(workload.keys());
   await workers.stop();
   await observer.stop();
@@ -220,6 +227,38 @@ async function runPhases(
   await finalReads(workload, recorder, cluster.routerNames);
   await observer.pollOnce();
   return { windows, events, writers, probes, setupFailures, keys: workload.keys().length };
+}
+
+/** Replication outcome counters when the fault starts (after it is applied) and just before it stops. */
+class ReplicationSnapshots {
+  private readonly metrics: ReadonlyMap<string, string>;
+  private faulted: readonly string[] = [];
+  private before: OutcomeCounts = {};
+  private after: OutcomeCounts | undefined;
+  private readonly unreachable = new Set<string>();
+
+  constructor(cluster: TestCluster) {
+    this.metrics = new Map(cluster.cluster.routers.map((r) => [r.name, r.metricsAddress]));
+  }
+
+  async atStart(faulted: readonly string[]): Promise<void> {
+    this.faulted = faulted;
+    this.before = await this.scrape();
+  }
+
+  async atStop(): Promise<void> {
+    this.after = await this.scrape();
+  }
+
+  async probe(): Promise<ReplicationProbe> {
+    return { faulted: this.faulted, before: this.before, after: this.after ?? (await this.scrape()), unreachable: [...this.unreachable] };
+  }
+
+  private async scrape(): Promise<OutcomeCounts> {
+    const { counts, unreachable } = await scrapeReplicationOutcomes(this.metrics);
+    for (const r of unreachable) this.unreachable.add(r);
+    return counts;
+  }
 }
 
 async function createStatus(clients: ClusterClients, key: string): Promise<string> {

@@ -3,6 +3,7 @@
 // of every checker. Rows the harness cannot stage yet are listed with why.
 import { clientOperations, pairOperations, type FaultWindow, type Op, type Operation, type StorageWrite } from '../checker/index.js';
 import type { HarnessEvent, HarnessFault } from './nemesis/harness-nemesis.js';
+import { outcomeDelta, type ReplicationProbe } from './replication-probe.js';
 import { WRITE_FS, type CheckResults, type CheckSummary } from './run-checks.js';
 import type { TestConfig } from './test-config.js';
 import type { WorkloadName } from './workloads/index.js';
@@ -15,10 +16,19 @@ export interface ScenarioProbes {
   notRunning?: string[];
   /** Repositories whose assigned replicas are not all on the repository's generation after recovery. */
   outdatedAfterRecovery?: string[];
+  /** Replication attempts by target and outcome, at the fault's start and just before its stop. */
+  replication?: ReplicationProbe;
+  /** The repositories outdated at the heal, and how long until each was seen current (ms null: not all within the bound). */
+  catchUp?: { readonly ms: number | null; readonly outdatedAtHeal: number; readonly stillOutdated: readonly string[] };
 }
 
 export type Expectation =
-  | { readonly kind: 'writes-resume-within'; readonly intervals: number }
+  /**
+   * With failClosedAllowed, a key whose writes after the limit all fail with
+   * UNAVAILABLE counts as fail-closed, not late: it had no other replica on
+   * the latest generation (a repository created just before the fault).
+   */
+  | { readonly kind: 'writes-resume-within'; readonly intervals: number; readonly failClosedAllowed?: boolean }
   | { readonly kind: 'writes-continue' }
   | { readonly kind: 'reads-continue' }
   /** With primaryFaulted, only keys whose last known primary (from the write observations) was hit. */
@@ -29,7 +39,12 @@ export type Expectation =
   | { readonly kind: 'write-errors-are'; readonly codes: readonly string[] }
   | { readonly kind: 'create-fails'; readonly codes: readonly string[] }
   | { readonly kind: 'processes-running' }
-  | { readonly kind: 'replicas-caught-up' };
+  | { readonly kind: 'replicas-caught-up' }
+  /** During the fault, no replication attempt toward the faulted nodes completed, and at least one failed (and was retried with backoff) or died. */
+  | { readonly kind: 'replication-toward-faulted-fails' }
+  | { readonly kind: 'replicas-catch-up-after-heal'; readonly withinMs: number }
+  /** After the grace, no ok write's observed primary is a faulted storage; and during the fault some key moved off one. */
+  | { readonly kind: 'writes-moved-off-faulted'; readonly graceIntervals: number };
 
 export interface Scenario {
   readonly name: string;
@@ -41,10 +56,16 @@ export interface Scenario {
   readonly inject?: HarnessFault;
   readonly expectations: readonly Expectation[];
   /** Overrides of the run's defaults (more keys' ops for long faults, load for the spike). */
-  readonly tuning?: Partial<Pick<TestConfig, 'opsPerKey' | 'liveKeys' | 'spareKeys' | 'concurrency' | 'opDelayMs'>>;
+  readonly tuning?: Partial<Pick<TestConfig, 'opsPerKey' | 'liveKeys' | 'spareKeys' | 'concurrency' | 'opDelayMs' | 'storageDiskBytes'>>;
   readonly probes?: readonly (keyof ScenarioProbes)[];
   /** Why the harness cannot stage this row yet; the suite reports it as not run. */
   readonly unsupported?: string;
+  /** Needs root (a tmpfs mount); otherwise reported as not runnable. */
+  readonly requiresRoot?: boolean;
+  /** The network backend this row needs; with another, the row is reported as not runnable. */
+  readonly requiresNet?: 'netns';
+  /** A shorter --time-limit is raised to this (the fault must outlast a timeout of the system under test), and why. */
+  readonly minTimeLimit?: { readonly ms: number; readonly why: string };
 }
 
 const RETRYABLE = ['UNAVAILABLE', 'ABORTED', 'DEADLINE_EXCEEDED', 'RESOURCE_EXHAUSTED'];
@@ -147,9 +168,16 @@ export const SCENARIOS: readonly Scenario[] = [
     fault: 'storage-to-storage partition',
     expected: 'replication fails and retries with backoff',
     workload: 'register',
-    expectations: [],
-    unsupported:
-      'storage nodes reach each other at the address the router passes in gitaly-servers metadata (the router->storage proxy), so there is no storage->storage link to cut; needs src/local-cluster to give routers a per-source replication address map (dial(storage, storage))',
+    inject: { kind: 'cut-storage-links', role: 'one-secondary-storage' },
+    // Catch-up is bounded loosely: an attempt caught mid-stream by the cut hangs (no deadline on the
+    // fetch stream) until TCP retransmits after the heal, which its backoff delays by up to a minute.
+    expectations: [{ kind: 'writes-continue' }, { kind: 'replication-toward-faulted-fails' }, { kind: 'replicas-catch-up-after-heal', withinMs: 90_000 }],
+    probes: ['replication', 'catchUp'],
+    requiresNet: 'netns',
+    minTimeLimit: {
+      ms: 120_000,
+      why: 'a replication attempt across a silent partition hangs until the storage node gives up on the source (its 60 s source-call deadline), so the fault phase (60 % of the time limit) must last over 60 s for an attempt to fail inside it',
+    },
   },
   {
     name: 'primary-crash-mid-write',
@@ -181,8 +209,12 @@ export const SCENARIOS: readonly Scenario[] = [
     fault: 'storage node disk full',
     expected: 'it reports itself unhealthy, and failover follows',
     workload: 'register',
-    expectations: [],
-    unsupported: 'needs a storage directory on a size-limited filesystem (a tmpfs per storage node, mounted before LocalCluster starts) and a fault that fills it; not built yet',
+    inject: { kind: 'fill-disk', role: 'primary-storage' },
+    // Detection takes `consecutive_probes` (3) failed health checks, then an election.
+    // A key with no up-to-date secondary may stay fail-closed; writes-moved-off-faulted needs some key to move.
+    expectations: [{ kind: 'writes-resume-within', intervals: 6, failClosedAllowed: true }, { kind: 'writes-moved-off-faulted', graceIntervals: 6 }],
+    tuning: { storageDiskBytes: 64 * 1024 * 1024 },
+    requiresRoot: true,
   },
 ];
 
@@ -244,7 +276,7 @@ export function checkExpectation(expectation: Expectation, context: ExpectationC
   const interval = context.config.monitorIntervalMs;
   switch (expectation.kind) {
     case 'writes-resume-within':
-      return writesResumeWithin(result, writes, window, expectation.intervals * interval);
+      return writesResumeWithin(result, writes, window, expectation.intervals * interval, expectation.failClosedAllowed === true);
     case 'writes-continue': {
       const ok = writes.filter((o) => inWindow(o) && o.outcome === 'ok').length;
       return result(ok > 0, `${ok} ok writes invoked during the fault`);
@@ -287,6 +319,16 @@ export function checkExpectation(expectation: Expectation, context: ExpectationC
       const down = context.probes.notRunning;
       return result(down !== undefined && down.length === 0, down === undefined ? 'not probed' : `not running: ${down.join(',') || 'none'}`);
     }
+    case 'replication-toward-faulted-fails':
+      return replicationTowardFaulted(result, context.probes.replication);
+    case 'writes-moved-off-faulted':
+      return writesMovedOff(result, context, window, expectation.graceIntervals * interval);
+    case 'replicas-catch-up-after-heal': {
+      const c = context.probes.catchUp;
+      if (c === undefined) return result(false, 'not probed');
+      const detail = `${c.outdatedAtHeal} repositories outdated at the heal; ${c.ms === null ? `${c.stillOutdated.length}+ never caught up (${c.stillOutdated.slice(0, 3).join(', ')})` : `all caught up ${c.ms} ms later`}`;
+      return result(c.ms !== null && c.ms <= expectation.withinMs, detail);
+    }
     case 'replicas-caught-up': {
       const outdated = context.probes.outdatedAfterRecovery;
       return result(outdated !== undefined && outdated.length === 0, outdated === undefined ? 'not probed' : `${outdated.length} repositories with outdated assigned replicas after recovery`);
@@ -294,8 +336,49 @@ export function checkExpectation(expectation: Expectation, context: ExpectationC
   }
 }
 
+/**
+ * The counters name only the target, and a job from the faulted node to
+ * another fails too: so no attempt toward the faulted nodes may complete,
+ * and at least one attempt (toward any storage) must fail or die.
+ */
+function replicationTowardFaulted(result: (valid: boolean, detail: string) => ExpectationResult, probe: ReplicationProbe | undefined): ExpectationResult {
+  if (probe === undefined) return result(false, 'not probed');
+  const toward = outcomeDelta(probe.before, probe.after, probe.faulted);
+  const all = outcomeDelta(probe.before, probe.after, targetsIn(probe));
+  const missing = probe.unreachable.length > 0 ? `; /metrics unreachable on ${probe.unreachable.join(',')}` : '';
+  return result(
+    toward.completed === 0 && all.failed + all.dead > 0,
+    `during the fault: toward ${probe.faulted.join(',') || '(none)'} ${toward.completed} completed, ${toward.failed} failed, ${toward.dead} dead; ` +
+      `toward any storage ${all.completed} completed, ${all.failed} failed (retried with backoff), ${all.dead} dead${missing}`,
+  );
+}
+
+function writesMovedOff(result: (valid: boolean, detail: string) => ExpectationResult, context: ExpectationContext, window: FaultWindow | undefined, graceMs: number): ExpectationResult {
+  if (window === undefined) return result(false, 'no fault window');
+  const hit = faultedStorages(context);
+  const moved = keysWithFaultedPrimary(context, window);
+  const during = (context.writers ?? []).filter((w) => (w.time ?? 0) >= window.start && (w.time ?? 0) < window.end);
+  const late = during.filter((w) => (w.time ?? 0) >= window.start + graceMs);
+  const onFaulted = late.filter((w) => hit.has(w.storage));
+  const movedKeys = new Set(during.filter((w) => moved.has(String(w.repository)) && !hit.has(w.storage)).map((w) => String(w.repository)));
+  return result(
+    onFaulted.length === 0 && movedKeys.size > 0,
+    `${late.length} ok writes after ${graceMs} ms, ${onFaulted.length} of them still on ${[...hit].join(',') || '(none)'}; during the fault ${movedKeys.size} of ${moved.size} keys whose primary was hit wrote on another primary`,
+  );
+}
+
+function targetsIn(probe: ReplicationProbe): string[] {
+  return [...new Set([...Object.keys(probe.before), ...Object.keys(probe.after)].map((key) => key.split('|')[0] ?? ''))];
+}
+
 /** Keys whose writes failed after the fault began must each see an ok write within the limit. */
-function writesResumeWithin(result: (valid: boolean, detail: string) => ExpectationResult, writes: readonly Operation[], window: FaultWindow | undefined, limitMs: number): ExpectationResult {
+function writesResumeWithin(
+  result: (valid: boolean, detail: string) => ExpectationResult,
+  writes: readonly Operation[],
+  window: FaultWindow | undefined,
+  limitMs: number,
+  failClosedAllowed: boolean,
+): ExpectationResult {
   if (window === undefined) return result(false, 'no fault window');
   const affected = new Map<string, Operation[]>();
   for (const o of writes) {
@@ -305,15 +388,26 @@ function writesResumeWithin(result: (valid: boolean, detail: string) => Expectat
     affected.set(String(o.key), list);
   }
   const late: string[] = [];
+  const closed: string[] = [];
   let checked = 0;
   for (const [key, ops] of affected) {
-    if (!ops.some((o) => o.outcome !== 'ok')) continue;
+    // Only unknown outcomes are the fault's: a definite fail is a refused precondition (racing writers).
+    if (!ops.some((o) => o.outcome === 'info')) continue;
     if (!ops.some((o) => o.invoke.time >= window.start + limitMs)) continue;
     checked++;
     const firstOk = ops.filter((o) => o.outcome === 'ok').sort((a, b) => a.completion!.time - b.completion!.time)[0];
-    if (firstOk === undefined || firstOk.completion!.time - window.start > limitMs) late.push(key);
+    if (firstOk !== undefined && firstOk.completion!.time - window.start <= limitMs) continue;
+    if (failClosedAllowed && failedClosedAfter(ops, window.start + limitMs)) closed.push(key);
+    else late.push(key);
   }
-  return result(late.length === 0, `${checked} keys had failing writes; ${late.length} did not resume within ${limitMs} ms${late.length > 0 ? ` (${late.slice(0, 5).join(', ')})` : ''}`);
+  const closedNote = failClosedAllowed ? `; ${closed.length} stayed fail-closed (UNAVAILABLE)` : '';
+  return result(late.length === 0, `${checked} keys had failing writes; ${late.length} did not resume within ${limitMs} ms${late.length > 0 ? ` (${late.slice(0, 5).join(', ')})` : ''}${closedNote}`);
+}
+
+/** No ok write invoked from `from` on, and every write from then on failed with UNAVAILABLE. */
+function failedClosedAfter(ops: readonly Operation[], from: number): boolean {
+  const after = ops.filter((o) => o.invoke.time >= from);
+  return after.length > 0 && after.every((o) => o.outcome !== 'ok' && String(o.completion?.error ?? '').startsWith('UNAVAILABLE'));
 }
 
 function errorCodes(operations: readonly Operation[]): Map<string, number> {
@@ -335,8 +429,12 @@ function routersIn(description: string): string[] {
 }
 
 /** Keys whose last observed primary before the fault is one of the nodes the fault hit. */
+function faultedStorages(context: ExpectationContext): Set<string> {
+  return new Set(context.history.filter((o) => o.process === 'nemesis' && o.f === 'start').flatMap((o) => String(o.value).match(/gitaly-\d+/g) ?? []));
+}
+
 function keysWithFaultedPrimary(context: ExpectationContext, window: FaultWindow | undefined): Set<string> {
-  const hit = new Set(context.history.filter((o) => o.process === 'nemesis' && o.f === 'start').flatMap((o) => String(o.value).match(/gitaly-\d+/g) ?? []));
+  const hit = faultedStorages(context);
   const primary = new Map<string, string>();
   for (const w of context.writers ?? []) if (window === undefined || (w.time ?? 0) < window.start) primary.set(String(w.repository), w.storage);
   return new Set([...primary].filter(([, storage]) => hit.has(storage)).map(([key]) => key));

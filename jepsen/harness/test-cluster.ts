@@ -1,11 +1,19 @@
 // The cluster under test: real processes (embedded PostgreSQL, storage nodes,
-// routers) whose every directed link goes through a fault proxy. The layout
-// fixes the ports first, so the Network knows every real address before a
-// process starts and each process's configuration names proxy endpoints.
+// routers). With the proxy backend every directed link goes through a fault
+// proxy: the layout fixes the ports first, so the Network knows every real
+// address before a process starts and each process's configuration names
+// proxy endpoints. With netns, each router and storage node runs in its own
+// network namespace, listens on its namespace's address, and dials the
+// others there directly (a storage node pulls from another one directly);
+// only router->PostgreSQL links keep a proxy (see cluster-network.ts).
 import { mkdirSync } from 'node:fs';
 import { AdminClient } from '../../src/admin/index.js';
-import { LocalCluster, loadOrCreateLayout, type ClusterLayout } from '../../src/local-cluster/index.js';
-import { Network, formatHostPort } from '../net/index.js';
+import { LocalCluster, loadOrCreateLayout, storageDirOf, type ClusterLayout, type LocalClusterOptions } from '../../src/local-cluster/index.js';
+import { Network, NetnsNetwork, formatHostPort } from '../net/index.js';
+import { NetnsClusterNetwork, type ClusterNetwork } from './cluster-network.js';
+import { onInterrupt } from './interrupt-cleanup.js';
+import { DiskFiller } from './nemesis/disk-filler.js';
+import type { NetBackend } from './test-config.js';
 
 /** The node that stands for the harness's clients: it dials, nobody dials it. */
 export const CLIENT_NODE = 'client';
@@ -23,6 +31,10 @@ export interface TestClusterOptions {
   readonly monitorIntervalMs: number;
   readonly tickMs: number;
   readonly electionTicks: number;
+  /** Default proxy. */
+  readonly net?: NetBackend;
+  /** Give every storage node a tmpfs of this size for its storage path (root only), for disk-full faults. */
+  readonly storageDiskBytes?: number;
   readonly env?: (name: string) => NodeJS.ProcessEnv | undefined;
   readonly onProgress?: (message: string) => void;
 }
@@ -39,36 +51,35 @@ export interface ProcessControl {
 export class TestCluster {
   private constructor(
     readonly layout: ClusterLayout,
-    readonly network: Network,
+    readonly network: ClusterNetwork,
     readonly cluster: LocalCluster,
     private readonly clientEndpoints: ReadonlyMap<string, string>,
+    private readonly releaseInterrupt: () => void,
+    /** The size-limited storage folders, when the run has them. */
+    readonly disks: DiskFiller | undefined,
   ) {}
 
   static async start(options: TestClusterOptions): Promise<TestCluster> {
     mkdirSync(options.dir, { recursive: true });
     const layout = await loadOrCreateLayout({ dir: options.dir, routers: options.routers, storages: options.storages });
-    const network = new Network();
+    const disks = options.storageDiskBytes === undefined ? undefined : await mountDisks(layout, options.storageDiskBytes, options.onProgress);
+    const releaseDisks = disks === undefined ? () => undefined : onInterrupt(() => disks.unmountAll());
     try {
-      const endpoints = await registerNodes(network, layout);
-      const clientEndpoints = new Map<string, string>();
-      for (const r of layout.routers) clientEndpoints.set(r.name, await network.endpointFor(CLIENT_NODE, apiNode(r.name)));
-      const cluster = await LocalCluster.start({
-        dir: options.dir,
-        routers: options.routers,
-        storages: options.storages,
-        monitorIntervalMs: options.monitorIntervalMs,
-        tickMs: options.tickMs,
-        electionTicks: options.electionTicks,
-        dial: (from, to, address) => endpoints.get(`${from}\u0000${to}`) ?? address,
-        storageWriteLogs: true,
-        ...(options.env === undefined ? {} : { env: options.env }),
-        ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
-      });
-      return new TestCluster(layout, network, cluster, clientEndpoints);
+      const started = options.net === 'netns' ? await startInNamespaces(layout, options) : await startBehindProxies(layout, options);
+      return new TestCluster(layout, started.network, started.cluster, started.clientEndpoints, () => {
+        started.release();
+        releaseDisks();
+      }, disks);
     } catch (error) {
-      await network.close();
+      await disks?.unmountAll();
+      releaseDisks();
       throw error;
     }
+  }
+
+  /** A storage node's storage folder. */
+  storageDir(name: string): string {
+    return this.cluster.storage(name).storageDir;
   }
 
   get routerNames(): string[] {
@@ -111,7 +122,95 @@ export class TestCluster {
       await this.cluster.stop();
     } finally {
       await this.network.close();
+      await this.disks?.unmountAll();
+      this.releaseInterrupt();
     }
+  }
+}
+
+/** What a backend's start hands back: the network, the cluster, where clients dial, and its interrupt cleanup's release. */
+interface StartedBackend {
+  readonly network: ClusterNetwork;
+  readonly cluster: LocalCluster;
+  readonly clientEndpoints: ReadonlyMap<string, string>;
+  readonly release: () => void;
+}
+
+async function mountDisks(layout: ClusterLayout, sizeBytes: number, progress: ((message: string) => void) | undefined): Promise<DiskFiller> {
+  const stale = await DiskFiller.cleanupDeadRuns();
+  if (stale.length > 0) progress?.(`unmounted ${stale.length} storage filesystems a dead run left behind`);
+  const dirs = layout.storages.map((s) => storageDirOf(layout, s.name));
+  progress?.(`storage folders on ${sizeBytes / 1024 / 1024} MiB tmpfs mounts`);
+  return DiskFiller.mount(dirs, sizeBytes);
+}
+
+function localClusterOptions(options: TestClusterOptions): LocalClusterOptions {
+  return {
+    dir: options.dir,
+    routers: options.routers,
+    storages: options.storages,
+    monitorIntervalMs: options.monitorIntervalMs,
+    tickMs: options.tickMs,
+    electionTicks: options.electionTicks,
+    // The split-brain check reads what the storage nodes accepted.
+    storageWriteLogs: true,
+    ...(options.env === undefined ? {} : { env: options.env }),
+    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+  };
+}
+
+async function startBehindProxies(layout: ClusterLayout, options: TestClusterOptions): Promise<StartedBackend> {
+  const network = new Network();
+  try {
+    const endpoints = await registerNodes(network, layout);
+    const clientEndpoints = new Map<string, string>();
+    for (const r of layout.routers) clientEndpoints.set(r.name, await network.endpointFor(CLIENT_NODE, apiNode(r.name)));
+    const cluster = await LocalCluster.start({ ...localClusterOptions(options), dial: (from, to, address) => endpoints.get(`${from}\u0000${to}`) ?? address });
+    return { network, cluster, clientEndpoints, release: () => undefined };
+  } catch (error) {
+    await network.close();
+    throw error;
+  }
+}
+
+/** The family of this harness's namespace prefixes (`jh<pid>x<serial>`). */
+export const NETNS_FAMILY = 'jh';
+let netnsSerial = 0;
+
+/**
+ * Namespaces for routers and storage nodes, with a host link so the harness
+ * (clients, observer) and the gateway reach them from the host. Runs a
+ * crashed harness left behind are removed first.
+ */
+async function startInNamespaces(layout: ClusterLayout, options: TestClusterOptions): Promise<StartedBackend> {
+  const progress = options.onProgress ?? (() => undefined);
+  const stale = await NetnsNetwork.cleanupDeadRuns(NETNS_FAMILY);
+  if (stale.length > 0) progress(`removed ${stale.length} namespaces a dead run left behind`);
+  const names = [...layout.routers.map((r) => r.name), ...layout.storages.map((s) => s.name)];
+  const namespaces = await NetnsNetwork.create(names, { prefix: NetnsNetwork.runPrefix(NETNS_FAMILY, netnsSerial++), subnet: await NetnsNetwork.freeSubnet(), hostLink: true });
+  const release = onInterrupt(() => namespaces.close());
+  progress(`netns ${namespaces.prefix}: ${names.map((n) => `${n}=${namespaces.ipOf(n)}`).join(' ')}; drops by ${namespaces.dropMethod}`);
+  const proxied = new Network({ listenHost: namespaces.hostIp });
+  const network = new NetnsClusterNetwork(namespaces, proxied, POSTGRES_NODE);
+  try {
+    proxied.addNode(POSTGRES_NODE, `${layout.host}:${layout.postgresPort}`);
+    const toPostgres = new Map<string, string>();
+    for (const r of layout.routers) {
+      proxied.addNode(r.name);
+      toPostgres.set(r.name, await proxied.endpointFor(r.name, POSTGRES_NODE));
+    }
+    const cluster = await LocalCluster.start({
+      ...localClusterOptions(options),
+      hostOf: (name) => namespaces.ipOf(name),
+      commandPrefix: (name) => namespaces.execPrefix(name),
+      dial: (from, to, address) => (to === POSTGRES_NODE ? (toPostgres.get(from) ?? address) : address),
+    });
+    const clientEndpoints = new Map(cluster.routers.map((r) => [r.name, r.address]));
+    return { network, cluster, clientEndpoints, release };
+  } catch (error) {
+    await network.close();
+    release();
+    throw error;
   }
 }
 

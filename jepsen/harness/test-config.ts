@@ -33,6 +33,8 @@ export interface TestConfig {
   /** Repositories made ahead of need (rotation survives failed creations). */
   readonly spareKeys: number;
   readonly raftPollIntervalMs: number;
+  /** Each storage node's storage path on a tmpfs of this size (root only; disk-full faults). */
+  readonly storageDiskBytes?: number;
   /** The planned fault events, times from the start of the fault phase. */
   readonly schedule: readonly HarnessEvent[];
 }

@@ -39,9 +39,9 @@ export function detectHostTools(): HostTools {
 }
 
 /**
- * What the netns backend lacks here; empty when it can run. Drops are
- * iproute2 policy-routing rules (`ip rule ... blackhole`), so nft and
- * iptables are not required; they are reported by detectHostTools only.
+ * What the netns backend lacks here; empty when it can run. Drops are nft
+ * rules when nft is installed, else iproute2 policy-routing rules
+ * (`ip rule ... blackhole`), so nft is not required.
  */
 export function netnsMissing(tools: HostTools = detectHostTools()): string[] {
   const missing: string[] = [];

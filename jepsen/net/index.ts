@@ -38,4 +38,4 @@ export {
 } from './nemesis-schedule.js';
 export { applyNetworkEvent, isNetworkFault, type NetworkFaultContext } from './nemesis-executor.js';
 export { detectHostTools, netnsMissing, requireNetns, findExecutable, runHostCommand, type HostTools, type HostCommandOptions } from './host-tools.js';
-export { NetnsNetwork, type NetnsOptions } from './netns-network.js';
+export { NetnsNetwork, type NetnsOptions, type DropMethod } from './netns-network.js';

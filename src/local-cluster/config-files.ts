@@ -11,10 +11,13 @@ export interface RouterTuning {
   readonly extraToml: string;
 }
 
-export function storageNodeToml(layout: ClusterLayout, index: number, storageDir: string, writeLog?: string): string {
+/** The host a process (praefect-N, gitaly-N) listens on, and others dial it at. */
+export type HostOf = (name: string) => string;
+
+export function storageNodeToml(layout: ClusterLayout, index: number, storageDir: string, hostOf: HostOf = () => layout.host, writeLog?: string): string {
   const node = layout.storages[index]!;
   return [
-    `listen_addr = "${layout.host}:${node.port}"`,
+    `listen_addr = "${hostOf(node.name)}:${node.port}"`,
     '',
     '[[storage]]',
     `name = "${node.name}"`,
@@ -45,11 +48,20 @@ export interface DatabaseAddress {
   readonly password?: string;
 }
 
-export function routerToml(layout: ClusterLayout, router: LayoutRouter, raftDir: string, database: DatabaseAddress, tuning: RouterTuning, dial: Dial): string {
+export function routerToml(
+  layout: ClusterLayout,
+  router: LayoutRouter,
+  raftDir: string,
+  database: DatabaseAddress,
+  tuning: RouterTuning,
+  dial: Dial,
+  hostOf: HostOf = () => layout.host,
+): string {
   const [dbHost, dbPort] = splitHostPort(dial(router.name, 'postgres', `${database.host}:${database.port}`));
+  const own = hostOf(router.name);
   return [
-    `listen_addr = "${layout.host}:${router.port}"`,
-    `prometheus_listen_addr = "${layout.host}:${router.metricsPort}"`,
+    `listen_addr = "${own}:${router.port}"`,
+    `prometheus_listen_addr = "${own}:${router.metricsPort}"`,
     '',
     '[auth]',
     `token = "${layout.token}"`,
@@ -59,7 +71,7 @@ export function routerToml(layout: ClusterLayout, router: LayoutRouter, raftDir:
     '',
     '[[virtual_storage]]',
     `name = "${layout.virtualStorage}"`,
-    ...layout.storages.flatMap((s) => ['', '[[virtual_storage.node]]', `storage = "${s.name}"`, `address = "tcp://${dial(router.name, s.name, `${layout.host}:${s.port}`)}"`, `token = "${layout.token}"`]),
+    ...layout.storages.flatMap((s) => ['', '[[virtual_storage.node]]', `storage = "${s.name}"`, `address = "tcp://${dial(router.name, s.name, `${hostOf(s.name)}:${s.port}`)}"`, `token = "${layout.token}"`]),
     '',
     '[failover]',
     `monitor_interval = "${tuning.monitorIntervalMs}ms"`,
@@ -76,7 +88,7 @@ export function routerToml(layout: ClusterLayout, router: LayoutRouter, raftDir:
     `data_dir = ${JSON.stringify(raftDir)}`,
     `tick = "${tuning.tickMs}ms"`,
     `election_ticks = ${tuning.electionTicks}`,
-    `peers = [${layout.routers.map((r) => `{ id = ${r.id}, address = "${r.id === router.id ? `${layout.host}:${r.raftPort}` : dial(router.name, r.name, `${layout.host}:${r.raftPort}`)}" }`).join(', ')}]`,
+    `peers = [${layout.routers.map((r) => `{ id = ${r.id}, address = "${r.id === router.id ? `${own}:${r.raftPort}` : dial(router.name, r.name, `${hostOf(r.name)}:${r.raftPort}`)}" }`).join(', ')}]`,
     '',
     tuning.extraToml,
   ].join('\n');

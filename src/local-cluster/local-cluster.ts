@@ -26,6 +26,14 @@ export interface LocalClusterOptions {
    * link this way. Names: praefect-N, gitaly-N, postgres. Default: `address`.
    */
   readonly dial?: (from: string, to: string, address: string) => string;
+  /**
+   * The host each router and storage node listens on, and is dialled at
+   * (its own network namespace's address, say). Default: the layout's host.
+   * The gateway and PostgreSQL stay on the layout's host.
+   */
+  readonly hostOf?: (name: string) => string;
+  /** Argv that starts a router or storage node (e.g. `ip netns exec <ns>`); see ProcessSpec.commandPrefix. */
+  readonly commandPrefix?: (name: string) => readonly string[] | undefined;
   /** Extra environment per process name (e.g. a fake clock for one router). */
   readonly env?: (name: string) => NodeJS.ProcessEnv | undefined;
   /** Progress lines for a person watching. */
@@ -148,11 +156,12 @@ function distModule(...parts: string[]): string {
 function storageMember(layout: ClusterLayout, index: number, logs: string, options: LocalClusterOptions): StorageMember {
   const node = layout.storages[index]!;
   const dir = path.join(layout.dir, node.name);
-  const storageDir = path.join(dir, 'storage');
+  const storageDir = storageDirOf(layout, node.name);
   mkdirSync(storageDir, { recursive: true });
   const configFile = path.join(dir, 'config.toml');
   const writeLog = storageWriteLogOf(dir, options);
-  writeFileSync(configFile, storageNodeToml(layout, index, storageDir, writeLog), { mode: 0o600 });
+  const host = hostOf(layout, options)(node.name);
+  writeFileSync(configFile, storageNodeToml(layout, index, storageDir, hostOf(layout, options), writeLog), { mode: 0o600 });
   const process = new ManagedProcess({
     name: node.name,
     modulePath: distModule('gitaly', 'index.js'),
@@ -162,8 +171,9 @@ function storageMember(layout: ClusterLayout, index: number, logs: string, optio
     readyMessage: 'storage node listening',
     readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
     ...envOf(options, node.name),
+    ...prefixOf(options, node.name),
   });
-  return { name: node.name, address: `${layout.host}:${node.port}`, storageDir, process, ...(writeLog === undefined ? {} : { writeLog }) };
+  return { name: node.name, address: `${host}:${node.port}`, storageDir, process, ...(writeLog === undefined ? {} : { writeLog }) };
 }
 
 function storageWriteLogOf(nodeDir: string, options: LocalClusterOptions): string | undefined {
@@ -184,7 +194,9 @@ function routerMember(layout: ClusterLayout, index: number, logs: string, databa
   const connection = database.connection();
   const configFile = path.join(dir, 'config.toml');
   const db = { host: connection.host, port: connection.port, user: connection.user, dbname: DATABASE_NAME, ...(connection.password === undefined ? {} : { password: connection.password }) };
-  writeFileSync(configFile, routerToml(layout, router, path.join(dir, 'raft'), db, tuning, options.dial ?? ((_from, _to, address) => address)), { mode: 0o600 });
+  const dial = options.dial ?? ((_from: string, _to: string, address: string) => address);
+  writeFileSync(configFile, routerToml(layout, router, path.join(dir, 'raft'), db, tuning, dial, hostOf(layout, options)), { mode: 0o600 });
+  const host = hostOf(layout, options)(router.name);
   const process = new ManagedProcess({
     name: router.name,
     modulePath: distModule('cli', 'index.js'),
@@ -194,13 +206,14 @@ function routerMember(layout: ClusterLayout, index: number, logs: string, databa
     readyMessage: 'router listening',
     readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
     ...envOf(options, router.name),
+    ...prefixOf(options, router.name),
   });
   return {
     id: router.id,
     name: router.name,
-    address: `${layout.host}:${router.port}`,
-    raftAddress: `${layout.host}:${router.raftPort}`,
-    metricsAddress: `${layout.host}:${router.metricsPort}`,
+    address: `${host}:${router.port}`,
+    raftAddress: `${host}:${router.raftPort}`,
+    metricsAddress: `${host}:${router.metricsPort}`,
     configFile,
     process,
   };
@@ -220,6 +233,20 @@ function gatewayMember(layout: ClusterLayout, routers: readonly RouterMember[], 
     env: { GIT_GATEWAY_TOKEN: layout.token },
   });
   return { name: 'git-gateway', address, process };
+}
+
+/** Where a storage node keeps its repositories (a caller may mount a filesystem there before start). */
+export function storageDirOf(layout: ClusterLayout, storage: string): string {
+  return path.join(layout.dir, storage, 'storage');
+}
+
+function hostOf(layout: ClusterLayout, options: LocalClusterOptions): (name: string) => string {
+  return options.hostOf ?? (() => layout.host);
+}
+
+function prefixOf(options: LocalClusterOptions, name: string): { commandPrefix?: readonly string[] } {
+  const prefix = options.commandPrefix?.(name);
+  return prefix === undefined ? {} : { commandPrefix: prefix };
 }
 
 function envOf(options: LocalClusterOptions, name: string): { env?: NodeJS.ProcessEnv } {

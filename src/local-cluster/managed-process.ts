@@ -17,6 +17,12 @@ export interface ProcessSpec {
   readonly readyMessage: string;
   readonly readyTimeoutMs: number;
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * Argv run before node, which must exec it in place (so the pid, and every
+   * signal sent to it, are node's): `ip netns exec <ns>` starts the process
+   * inside a network namespace.
+   */
+  readonly commandPrefix?: readonly string[];
 }
 
 export class ProcessStartError extends Error {
@@ -51,7 +57,8 @@ export class ManagedProcess {
     const childEnv: NodeJS.ProcessEnv = { ...process.env, ...this.spec.env, ...this.envOverrides };
     // Test runners load hooks through NODE_OPTIONS that break compiled ESM children.
     delete childEnv['NODE_OPTIONS'];
-    const child = spawn(process.execPath, moduleArgs(this.spec), { env: childEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+    const [command, ...args] = [...(this.spec.commandPrefix ?? []), process.execPath, ...moduleArgs(this.spec)] as [string, ...string[]];
+    const child = spawn(command, args, { env: childEnv, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child = child;
     this.exited = once(child, 'exit');
     child.stderr?.pipe(this.log, { end: false });

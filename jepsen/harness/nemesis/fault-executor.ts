@@ -50,6 +50,7 @@ export class FaultExecutor {
     for (const name of this.paused) this.cluster.process(name).resume();
     this.paused.clear();
     await Promise.all([...this.killed].map((name) => this.restart(name)));
+    await this.cluster.disks?.freeAll();
     for (const name of this.clocked) this.clock?.setOffset(name, 0);
     this.clocked.clear();
     this.resolved.clear();
@@ -87,6 +88,11 @@ export class FaultExecutor {
         const to = new Set(fault.to === 'postgres' ? [POSTGRES_NODE] : this.cluster.storageNames);
         return this.cluster.network.delay(fault.delayMs, (link) => from.has(link.from) && to.has(link.to));
       }
+      case 'cut-storage-links':
+        if (op === 'stop') return this.cluster.network.heal();
+        return this.cluster.network.cut(nodes.flatMap((n) => this.cluster.storageNames.filter((s) => !nodes.includes(s)).flatMap((s) => [{ from: n, to: s }, { from: s, to: n }])));
+      case 'fill-disk':
+        return this.fillDisks(op, nodes);
       case 'restart-all-routers':
         if (op === 'start') {
           await this.killAll(this.cluster.routerNames);
@@ -96,6 +102,15 @@ export class FaultExecutor {
       case 'partition':
       case 'partition-leader':
         return;
+    }
+  }
+
+  private async fillDisks(op: 'start' | 'stop', nodes: readonly string[]): Promise<void> {
+    const disks = this.cluster.disks;
+    if (disks === undefined) throw new Error('a disk-full fault needs size-limited storage folders (storageDiskBytes)');
+    for (const name of nodes) {
+      if (op === 'start') await disks.fill(this.cluster.storageDir(name));
+      else await disks.free(this.cluster.storageDir(name));
     }
   }
 
@@ -125,6 +140,8 @@ export class FaultExecutor {
       case 'kill-role':
       case 'pause-role':
       case 'isolate-role':
+      case 'cut-storage-links':
+      case 'fill-disk':
         return this.resolveRole(fault.role);
       default:
         return [];

@@ -41,7 +41,11 @@ export type HarnessFault =
   /** Every link between two groups of roles delayed by delayMs (router->PostgreSQL, say). */
   | { readonly kind: 'delay-links'; readonly from: 'routers'; readonly to: 'postgres' | 'storages'; readonly delayMs: number }
   /** Restart every router (SIGKILL all, then start all) at once. */
-  | { readonly kind: 'restart-all-routers' };
+  | { readonly kind: 'restart-all-routers' }
+  /** Cut both ways between the role's storage nodes and every other storage node; routers still reach all (netns only). */
+  | { readonly kind: 'cut-storage-links'; readonly role: TargetRole }
+  /** Fill the role's storage filesystems to the last byte (a size-limited tmpfs; root only); the stop frees them. */
+  | { readonly kind: 'fill-disk'; readonly role: TargetRole };
 
 export interface HarnessEvent {
   readonly atMs: number;
@@ -120,5 +124,9 @@ export function describeFault(fault: HarnessFault): string {
       return `delay ${fault.from}->${fault.to} by ${fault.delayMs} ms`;
     case 'restart-all-routers':
       return 'restart all routers';
+    case 'cut-storage-links':
+      return `cut storage-to-storage links of ${fault.role}`;
+    case 'fill-disk':
+      return `fill the disk of ${fault.role}`;
   }
 }

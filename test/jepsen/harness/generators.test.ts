@@ -44,7 +44,8 @@ t.test('recheck, suite and bad arguments', async (t) => {
   t.throws(() => parseCommand(['--routers', 'three']), { code: 'JEPSEN_USAGE' });
   t.throws(() => parseCommand(['--seed']), { code: 'JEPSEN_USAGE' });
   t.throws(() => parseCommand(['stray']), { code: 'JEPSEN_USAGE' });
-  t.throws(() => parseCommand(['--scenario', 'storage-disk-full']), /cannot run yet/);
+  t.throws(() => parseCommand(['--scenario', 'storage-to-storage-partition']), { code: 'JEPSEN_NOT_RUNNABLE' }, 'a netns-only scenario under the proxy backend');
+  t.throws(() => parseCommand(['--scenario', 'no-such-scenario']), /no scenario/);
 });
 
 t.test('the phase split keeps at least 5 s of recovery', async (t) => {

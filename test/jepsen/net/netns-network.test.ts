@@ -3,7 +3,8 @@
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { detectHostTools, netnsMissing, NetnsNetwork, NetnsUnavailableError, requireNetns } from '../../../jepsen/net/index.js';
+import { detectHostTools, netnsMissing, NetnsNetwork, NetnsUnavailableError, requireNetns, type DropMethod } from '../../../jepsen/net/index.js';
+import { connect } from 'node:net';
 import { waitFor } from './tcp-helpers.js';
 
 const tools = detectHostTools();
@@ -53,10 +54,14 @@ function namespacesWith(prefix: string): string[] {
     .filter((name) => name.startsWith(`${prefix}-`));
 }
 
-t.test('partitions as drop rules between namespaces', { skip: missing.length > 0 ? missing.join('; ') : false }, async (t) => {
+const methods: DropMethod[] = tools.nft === null ? ['ip-rule'] : ['nft', 'ip-rule'];
+if (tools.nft === null) t.comment('nft is not installed: only the ip-rule drop method is tested (apt-get install -y nftables)');
+
+for (const dropMethod of methods) t.test(`partitions as drop rules between namespaces (${dropMethod})`, { skip: missing.length > 0 ? missing.join('; ') : false }, async (t) => {
   const prefix = `jnt${randomBytes(3).toString('hex')}`;
   t.comment(`prefix ${prefix}`);
-  const network = await NetnsNetwork.create(['a', 'b', 'c'], { prefix });
+  const network = await NetnsNetwork.create(['a', 'b', 'c'], { prefix, dropMethod });
+  t.equal(network.dropMethod, dropMethod);
   t.teardown(() => network.close());
   t.equal(namespacesWith(prefix).length, 4, 'a hub and one namespace per node');
 
@@ -113,4 +118,58 @@ t.test('cleanupStale removes a crashed run: its processes and namespaces', { ski
   t.same(removed.sort(), [`${prefix}-hub`, `${prefix}-n0`, `${prefix}-n1`]);
   t.ok(await waitFor(() => sleeper.exitCode !== null || sleeper.signalCode !== null, 5000), 'the process left in the namespace is killed');
   t.same(namespacesWith(prefix), []);
+});
+
+/** Whether this process (in the host's namespace) can open a TCP connection to host:port within 700 ms. */
+function hostReaches(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, host);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve(false);
+    }, 700);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => {
+      clearTimeout(timer);
+      resolve(false);
+    });
+  });
+}
+
+t.test('a host link: the host reaches every node, and cuts among nodes never cut the host', { skip: missing.length > 0 ? missing.join('; ') : false }, async (t) => {
+  // jn + pid (at most 7 digits) + x + serial: within the 14 characters a host interface name allows.
+  const prefix = NetnsNetwork.runPrefix('jn', 7);
+  const subnet = await NetnsNetwork.freeSubnet();
+  const network = await NetnsNetwork.create(['a', 'b'], { prefix, subnet, hostLink: true });
+  t.teardown(() => network.close());
+  t.equal(network.hostIp, `${subnet}.1`);
+  let ready = 0;
+  for (const node of network.nodes()) {
+    const child = network.spawn(node, process.execPath, ['-e', SERVER, network.ipOf(node)], { env: childEnv() });
+    child.stdout?.on('data', (chunk: Buffer) => (ready += chunk.toString().includes('ready') ? 1 : 0));
+  }
+  t.ok(await waitFor(() => ready === 2, 10_000), 'servers started');
+  t.ok(await hostReaches(network.ipOf('a'), 7000), 'the host reaches a');
+  await network.cut([{ from: 'a', to: 'b' }, { from: 'b', to: 'a' }]);
+  t.equal(await network.exec('a', process.execPath, ['-e', TCP_PROBE, network.ipOf('b')], { env: childEnv() }), 'timeout', 'a and b are cut');
+  t.ok(await hostReaches(network.ipOf('b'), 7000), 'the host still reaches b');
+  await network.close();
+  t.same(namespacesWith(prefix), []);
+  t.notOk(execFileSync('ip', ['-o', 'link'], { encoding: 'utf8' }).includes(`${prefix}h`), 'the host end of the link is gone');
+});
+
+t.test('cleanupDeadRuns removes runs whose process is gone, and spares live ones', { skip: missing.length > 0 ? missing.join('; ') : false }, async (t) => {
+  const family = `jnd${randomBytes(2).toString('hex')}`;
+  const live = await NetnsNetwork.create(['x'], { prefix: NetnsNetwork.runPrefix(family, 1) });
+  t.teardown(() => live.close());
+  // A pid that cannot be alive: above the kernel's pid_max.
+  const deadPrefix = `${family}99999999x1`;
+  await NetnsNetwork.create(['y'], { prefix: deadPrefix });
+  const removed = await NetnsNetwork.cleanupDeadRuns(family);
+  t.same(removed.sort(), [`${deadPrefix}-hub`, `${deadPrefix}-n0`]);
+  t.equal(namespacesWith(live.prefix).length, 2, "the live run's namespaces stay");
 });
