@@ -30,10 +30,12 @@ export interface Op {
   error?: unknown;
   /** Which node the client talked to. */
   node?: string;
+  /** An ok read the router marked stale (served without quorum): it promises no recency and is not checked for linearizability. */
+  stale?: true;
 }
 
 const OP_TYPES: ReadonlySet<string> = new Set(['invoke', 'ok', 'fail', 'info']);
-const KNOWN_FIELDS: ReadonlySet<string> = new Set(['process', 'type', 'f', 'key', 'value', 'time', 'index', 'error', 'node']);
+const KNOWN_FIELDS: ReadonlySet<string> = new Set(['process', 'type', 'f', 'key', 'value', 'time', 'index', 'error', 'node', 'stale']);
 
 /**
  * Reads a `history.jsonl` (one JSON op per line; blank lines are skipped).
@@ -97,7 +99,7 @@ export function validateOp(value: unknown, source: string, line: number): Op {
   for (const field of Object.keys(record)) {
     if (!KNOWN_FIELDS.has(field)) throw bad(field, 'unknown field');
   }
-  const { process, type, f, key, time, index, error, node } = record;
+  const { process, type, f, key, time, index, error, node, stale } = record;
   if (!(typeof process === 'string' || Number.isSafeInteger(process))) throw bad('process', `expected an integer or a string, got ${describe(process)}`);
   if (typeof type !== 'string' || !OP_TYPES.has(type)) throw bad('type', `expected invoke, ok, fail or info, got ${describe(type)}`);
   if (typeof f !== 'string' || f === '') throw bad('f', `expected a non-empty string, got ${describe(f)}`);
@@ -105,10 +107,12 @@ export function validateOp(value: unknown, source: string, line: number): Op {
   if (typeof time !== 'number' || !Number.isFinite(time) || time < 0) throw bad('time', `expected a finite number >= 0, got ${describe(time)}`);
   if (!Number.isSafeInteger(index) || (index as number) < 0) throw bad('index', `expected an integer >= 0, got ${describe(index)}`);
   if (node !== undefined && typeof node !== 'string') throw bad('node', `expected a string, got ${describe(node)}`);
+  if (stale !== undefined && stale !== true) throw bad('stale', `expected true or nothing, got ${describe(stale)}`);
   const op: Op = { process: process as Process, type: type as OpType, f, value: record.value ?? null, time, index: index as number };
   if (key !== undefined) op.key = key as Key;
   if (error !== undefined) op.error = error;
   if (node !== undefined) op.node = node;
+  if (stale === true) op.stale = true;
   return op;
 }
 

@@ -6,6 +6,7 @@
 import type { Prng } from '../net/index.js';
 import { describeError, statusName } from './gitaly-calls.js';
 import type { HistoryRecorder, Invocation } from './history-recorder.js';
+import { StaleRead } from './stale-read.js';
 import type { PlannedOp, Workload } from './workloads/index.js';
 
 export interface ClientWorkersOptions {
@@ -74,7 +75,8 @@ export async function runOp(
   recorder.invoke(invocation);
   try {
     const value = await op.run(router);
-    recorder.complete(invocation, 'ok', op.f === 'read' || op.value === null ? value : op.value);
+    if (value instanceof StaleRead) recorder.completeStale(invocation, value.value);
+    else recorder.complete(invocation, 'ok', op.f === 'read' || op.value === null ? value : op.value);
   } catch (error) {
     const unknown = op.mutates && !DEFINITE_FAILURES.has(statusName(error) ?? '');
     recorder.complete(invocation, unknown ? 'info' : 'fail', op.value, describeError(error));

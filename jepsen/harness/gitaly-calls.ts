@@ -2,6 +2,7 @@
 // a deadline. Plain gRPC clients of our protocol definitions: what any
 // Gitaly client would send.
 import * as grpc from '@grpc/grpc-js';
+import { STALE_READ_HEADER } from './stale-read.js';
 import { gitalyClient } from '../../src/gitaly/index.js';
 
 export const COMMIT_USER = { gl_id: 'user-jepsen', name: Buffer.from('Jepsen'), email: Buffer.from('jepsen@example.com'), gl_username: 'jepsen', timezone: 'UTC' };
@@ -66,25 +67,25 @@ export class GitalyCalls {
     });
   }
 
-  /** The commit a branch points at (id and subject), or null when there is no such branch. */
-  async findBranch(repository: RepositoryRef, branch: string): Promise<{ id: string; subject: string } | null> {
-    const response = await this.unary<{ branch: { target_commit: { id: string; subject: Buffer } | null } | null }>('/gitaly.RefService/FindBranch', {
+  /** The commit a branch points at (id and subject), or null when there is no such branch; `stale` when the router said so. */
+  async findBranch(repository: RepositoryRef, branch: string): Promise<{ commit: { id: string; subject: string } | null; stale: boolean }> {
+    const { response, stale } = await this.unaryRead<{ branch: { target_commit: { id: string; subject: Buffer } | null } | null }>('/gitaly.RefService/FindBranch', {
       repository,
       name: Buffer.from(branch),
     });
     const commit = response.branch?.target_commit;
-    return commit ? { id: commit.id, subject: Buffer.from(commit.subject).toString('utf8') } : null;
+    return { commit: commit ? { id: commit.id, subject: Buffer.from(commit.subject).toString('utf8') } : null, stale };
   }
 
-  /** The subjects of a branch's first-parent history, oldest first. */
-  async commitSubjects(repository: RepositoryRef, branch: string): Promise<string[]> {
-    const messages = await this.serverStream<{ commits: { subject: Buffer }[] }>('/gitaly.CommitService/ListCommits', {
-      repository,
-      revisions: [branch],
-      first_parent: true,
-      reverse: true,
-    });
-    return messages.flatMap((m) => m.commits.map((c) => Buffer.from(c.subject).toString('utf8')));
+  /** The subjects of a branch's first-parent history, oldest first; `stale` when the router said so. */
+  async commitSubjects(repository: RepositoryRef, branch: string): Promise<{ subjects: string[]; stale: boolean }> {
+    const fn = this.method('/gitaly.CommitService/ListCommits');
+    const call = fn({ repository, revisions: [branch], first_parent: true, reverse: true }, new grpc.Metadata(), this.deadline()) as grpc.ClientReadableStream<{ commits: { subject: Buffer }[] }>;
+    let stale = false;
+    call.on('metadata', (headers: grpc.Metadata) => (stale = isStale(headers)));
+    const subjects: string[] = [];
+    for await (const message of call) subjects.push(...(message as { commits: { subject: Buffer }[] }).commits.map((c) => Buffer.from(c.subject).toString('utf8')));
+    return { subjects, stale };
   }
 
   close(): void {
@@ -115,6 +116,16 @@ export class GitalyCalls {
     });
   }
 
+  /** A unary read and whether the router marked its answer stale (in the response headers). */
+  private unaryRead<T>(path: string, request: unknown): Promise<{ response: T; stale: boolean }> {
+    const fn = this.method(path);
+    return new Promise((resolve, reject) => {
+      let stale = false;
+      const call = fn(request, new grpc.Metadata(), this.deadline(), (error: grpc.ServiceError | null, response: T) => (error ? reject(error) : resolve({ response, stale }))) as grpc.ClientUnaryCall;
+      call.on('metadata', (headers: grpc.Metadata) => (stale = isStale(headers)));
+    });
+  }
+
   private clientStream<T>(path: string, requests: readonly unknown[]): Promise<T> {
     const fn = this.method(path);
     return new Promise((resolve, reject) => {
@@ -133,6 +144,10 @@ export class GitalyCalls {
     for await (const message of call) messages.push(message as T);
     return messages;
   }
+}
+
+function isStale(headers: grpc.Metadata): boolean {
+  return headers.get(STALE_READ_HEADER).some((v) => v.toString() === 'stale');
 }
 
 /** A short, stable description of a failed call for the history. */

@@ -35,6 +35,13 @@ export class HistoryRecorder {
     return this.record(type, invocation, value, error);
   }
 
+  /** An ok read the router marked stale. */
+  completeStale(invocation: Invocation, value: unknown): Op {
+    const op = this.record('ok', invocation, value);
+    op.stale = true;
+    return op;
+  }
+
   /** A nemesis note: a standalone info op on process "nemesis". */
   nemesis(f: string, value: unknown): Op {
     return this.record('info', { process: 'nemesis', f, value }, value);

@@ -132,6 +132,7 @@ function summarizeLinearizability(result: LinearizabilityResult): CheckSummary {
     ok: count('ok'),
     illegal: count('illegal'),
     unknown: count('unknown'),
+    staleReadsLeftOut: result.staleReads,
     report: formatLinearizabilityReport(result),
   };
 }

@@ -2,6 +2,7 @@
 // An append (or add) is a UserCommitFiles commit whose subject is the id; a
 // read lists the branch's first-parent subjects. append is checked for
 // linearizability as a list; set-full for durability of acknowledged adds.
+import { servedRead } from '../stale-read.js';
 import type { Prng } from '../../net/index.js';
 import { KeyPool } from './key-pool.js';
 import type { KeyedWorkloadOptions } from './register-workload.js';
@@ -42,8 +43,8 @@ function listWorkload(clients: ClusterClients, options: KeyedWorkloadOptions, sh
     value: null,
     mutates: false,
     run: async (router) => {
-      const subjects = await clients.gitaly(router).commitSubjects(repositoryOf(clients, key), shape.branch);
-      return subjects.filter((s) => s !== ROOT_SUBJECT).map(Number);
+      const { subjects, stale } = await clients.gitaly(router).commitSubjects(repositoryOf(clients, key), shape.branch);
+      return servedRead(subjects.filter((s) => s !== ROOT_SUBJECT).map(Number), stale);
     },
   });
   return {

@@ -5,6 +5,7 @@
 // expected value (expected_old_oid); a read is FindBranch, whose commit
 // subject is the value. Unique values let the checker drop unknown writes
 // nobody read, which keeps the search small.
+import { servedRead } from '../stale-read.js';
 import type { Prng } from '../../net/index.js';
 import { KeyPool } from './key-pool.js';
 import { repositoryOf, type ClusterClients, type PlannedOp, type Workload } from './workload.js';
@@ -47,12 +48,12 @@ export function registerWorkload(clients: ClusterClients, options: KeyedWorkload
     value: null,
     mutates: false,
     run: async (router) => {
-      const commit = await clients.gitaly(router).findBranch(repositoryOf(clients, key), REGISTER_BRANCH);
-      if (commit === null) return null;
+      const { commit, stale } = await clients.gitaly(router).findBranch(repositoryOf(clients, key), REGISTER_BRANCH);
+      if (commit === null) return servedRead(null, stale);
       const value = Number(commit.subject);
       if (!Number.isInteger(value)) return `unexpected commit ${commit.id} "${commit.subject}"`;
       setup.commits.set(value, commit.id);
-      return value;
+      return servedRead(value, stale);
     },
   });
   const write = (key: string, setup: RegisterKey, f: 'write' | 'cas', value: unknown, expectedOldOid?: string): PlannedOp => {
