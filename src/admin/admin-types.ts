@@ -23,6 +23,8 @@ export interface RaftStatusResponse {
   /** Hex SHA-256 of the replicated state at digest_index; '' unless asked for (with_digest). */
   state_digest: string;
   digest_index: number;
+  /** Reference transactions open on this router now. */
+  transactions_in_flight: number;
 }
 
 export interface RaftStatusRequest {
@@ -69,6 +71,22 @@ export interface ClusterStateResponse {
   repositories: number;
   availability: AvailabilityCount[];
   repositories_with_outdated_replicas: number;
+  write_intents: number;
+  /** Oldest first, at most 20; stale_intents_total counts them all. */
+  stale_intents: StaleIntent[];
+  stale_intents_total: number;
+  stale_intent_age_ms: number;
+}
+
+export interface StaleIntent {
+  repository_id: number;
+  virtual_storage: string;
+  relative_path: string;
+  router: string;
+  storage: string;
+  generation: number;
+  age_ms: number;
+  router_active: boolean;
 }
 
 export interface RepositoryMetadataRequest {

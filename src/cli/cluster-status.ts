@@ -23,6 +23,8 @@ export interface MemberStatus {
   readonly lag: number;
   /** Cluster time of the router's last applied liveness refresh (0: never), from the source router's state. */
   readonly last_contact_ms: number;
+  /** Reference transactions open on this router when asked. */
+  readonly transactions_in_flight: number;
 }
 
 export interface StorageStatus {
@@ -58,6 +60,13 @@ export interface StatusReport {
   readonly storages: readonly StorageStatus[];
   readonly routers: readonly { router: string; active: boolean; last_seen_ms: number }[];
   readonly repositories: { readonly total: number; readonly read_only: number; readonly unavailable: number; readonly with_outdated_replicas: number };
+  readonly write_intents: {
+    readonly total: number;
+    readonly stale_total: number;
+    readonly stale_age_ms: number;
+    /** Oldest first, at most 20. */
+    readonly stale: ClusterStateResponse['stale_intents'];
+  };
   readonly replication_queue: QueueStatusResponse;
 }
 
@@ -145,6 +154,7 @@ function report(target: ClusterTarget, probes: Probe[], sourceAddress: string, s
       unavailable: state.availability.reduce((sum, a) => sum + a.unavailable, 0),
       with_outdated_replicas: state.repositories_with_outdated_replicas,
     },
+    write_intents: { total: state.write_intents, stale_total: state.stale_intents_total, stale_age_ms: state.stale_intent_age_ms, stale: state.stale_intents },
     replication_queue: queue,
   };
 }
@@ -166,6 +176,7 @@ function member(target: ClusterTarget, probe: Probe, maxCommit: number, lastSeen
     last_index: s?.last_index ?? 0,
     lag: s === undefined ? 0 : Math.max(0, maxCommit - s.applied),
     last_contact_ms: lastSeen.get(router) ?? 0,
+    transactions_in_flight: s?.transactions_in_flight ?? 0,
   };
 }
 
@@ -191,7 +202,7 @@ function storageStatus(state: ClusterStateResponse, s: ClusterStateResponse['sto
 // ---- the human form ----------------------------------------------------------------
 
 export function renderStatus(r: StatusReport): string {
-  return [header(r), raftSection(r), storageSection(r), repositorySection(r), queueSection(r)].join('\n\n') + '\n';
+  return [header(r), raftSection(r), storageSection(r), repositorySection(r), writeSection(r), queueSection(r)].join('\n\n') + '\n';
 }
 
 function header(r: StatusReport): string {
@@ -208,11 +219,11 @@ function raftSection(r: StatusReport): string {
   const leader = r.raft.leader === 0 ? 'no leader known' : `leader ${r.raft.leader}${r.raft.leader_router === '' ? '' : ` (${r.raft.leader_router})`}`;
   const rows = r.raft.members.map((m) =>
     m.reachable
-      ? [String(m.id), m.router, m.address, m.role, String(m.term), String(m.commit), String(m.applied), String(m.lag), ago(m.last_contact_ms, r.cluster_time_ms)]
-      : ['?', m.router || '?', m.address, 'UNREACHABLE', '', '', '', '', m.error],
+      ? [String(m.id), m.router, m.address, m.role, String(m.term), String(m.commit), String(m.applied), String(m.lag), String(m.transactions_in_flight), ago(m.last_contact_ms, r.cluster_time_ms)]
+      : ['?', m.router || '?', m.address, 'UNREACHABLE', '', '', '', '', '', m.error],
   );
   const config = `voters ${r.raft.voters.join(', ') || '-'}; learners ${r.raft.learners.join(', ') || '-'}`;
-  return `Raft group: ${leader}, term ${r.raft.term}; ${config}\n${table(['ID', 'ROUTER', 'ADDRESS', 'ROLE', 'TERM', 'COMMIT', 'APPLIED', 'LAG', 'LAST CONTACT'], rows)}`;
+  return `Raft group: ${leader}, term ${r.raft.term}; ${config}\n${table(['ID', 'ROUTER', 'ADDRESS', 'ROLE', 'TERM', 'COMMIT', 'APPLIED', 'LAG', 'TX', 'LAST CONTACT'], rows)}`;
 }
 
 function storageSection(r: StatusReport): string {
@@ -235,6 +246,15 @@ function storageSection(r: StatusReport): string {
 function repositorySection(r: StatusReport): string {
   const x = r.repositories;
   return `Repositories: ${x.total} total, ${x.read_only} read-only, ${x.unavailable} unavailable, ${x.with_outdated_replicas} with outdated replicas`;
+}
+
+function writeSection(r: StatusReport): string {
+  const w = r.write_intents;
+  const inFlight = r.raft.members.reduce((n, m) => n + m.transactions_in_flight, 0);
+  const head = `Writes in flight: ${w.total} write intents, ${inFlight} reference transactions (TX per router above); ${w.stale_total} intents older than ${Math.round(w.stale_age_ms / 1000)} s`;
+  if (w.stale.length === 0) return head;
+  const rows = w.stale.map((i) => [`${i.virtual_storage}/${i.relative_path}`, i.router + (i.router_active ? '' : ' (inactive)'), i.storage, String(i.generation), `${Math.round(i.age_ms / 1000)} s`]);
+  return `${head} (the Raft leader's reconciler settles them):\n${table(['REPOSITORY', 'ROUTER', 'STORAGE', 'GENERATION', 'AGE'], rows)}`;
 }
 
 function queueSection(r: StatusReport): string {

@@ -32,6 +32,35 @@ export function clusterStateOf(deps: AdminServiceDeps, freshError: string): Clus
     repositories: view.repositoryCount(),
     availability: view.availabilityCounts().map((a) => ({ virtual_storage: a.virtualStorage, read_only: a.readOnly, unavailable: a.unavailable })),
     repositories_with_outdated_replicas: outdated,
+    ...writeIntentsOf(deps),
+  };
+}
+
+const MAX_STALE_INTENTS_LISTED = 20;
+const DEFAULT_STALE_INTENT_AGE_MS = 30_000;
+
+function writeIntentsOf(deps: AdminServiceDeps): Pick<ClusterStateResponse, 'write_intents' | 'stale_intents' | 'stale_intents_total' | 'stale_intent_age_ms'> {
+  const view = deps.access.view;
+  const ageMs = deps.staleIntentAgeMs ?? DEFAULT_STALE_INTENT_AGE_MS;
+  const active = new Set(view.routers().filter((r) => r.active).map((r) => r.router));
+  const stale = view.staleWriteIntents(ageMs).sort((a, b) => b.ageMs - a.ageMs);
+  return {
+    write_intents: view.staleWriteIntents(0).length,
+    stale_intents: stale.slice(0, MAX_STALE_INTENTS_LISTED).map((intent) => {
+      const repository = view.repository(intent.repositoryId);
+      return {
+        repository_id: intent.repositoryId,
+        virtual_storage: repository?.virtualStorage ?? '',
+        relative_path: repository?.relativePath ?? '',
+        router: intent.router,
+        storage: intent.storage,
+        generation: intent.generation,
+        age_ms: intent.ageMs,
+        router_active: active.has(intent.router),
+      };
+    }),
+    stale_intents_total: stale.length,
+    stale_intent_age_ms: ageMs,
   };
 }
 export async function queueStatus(queue: ReplicationQueue | undefined): Promise<QueueStatusResponse> {

@@ -19,6 +19,10 @@ export interface AdminServiceDeps {
   readonly transport?: Pick<GrpcTransport, 'setPeer'>;
   /** The raft data_dir: AddRaftPeer also writes the address there (learned-peers.json), so a restart keeps it. */
   readonly raftDataDir?: string;
+  /** Reference transactions open on this router; absent: 0 (strong consistency off). */
+  readonly transactionsInFlight?: () => number;
+  /** The age from which an intent counts as stale (the reconciler's threshold). */
+  readonly staleIntentAgeMs?: number;
 }
 export function configuredNodes(deps: AdminServiceDeps): NodeDirectory {
   if (deps.nodes === undefined) throw new AdminRequestError('FAILED_PRECONDITION', 'this router was started without its storage configuration');

@@ -26,6 +26,7 @@ export async function raftStatusOf(deps: AdminServiceDeps, request: RaftStatusRe
     progress: [...s.progress].map(([id, p]) => ({ id, match: p.match, next: p.next, state: p.state, recent_active: p.recentActive })),
     state_digest: digest?.digest ?? '',
     digest_index: digest?.index ?? 0,
+    transactions_in_flight: deps.transactionsInFlight?.() ?? 0,
   };
 }
 export function addRaftPeer(deps: AdminServiceDeps, request: { node_id: number; raft_address: string }): object {

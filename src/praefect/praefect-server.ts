@@ -195,7 +195,18 @@ export class PraefectServer {
     const server = new grpc.Server(forwarder.serverOptions);
     forwarder.register(server);
     const admin = clusterAdminService().service;
-    server.addService(admin, guardService(admin, adminImplementation({ access, driver, prober, appliedIndex: () => stateMachine.appliedIndex(), nodes, pool, transport, raftDataDir: config.raft.dataDir }), auth));
+    server.addService(admin, guardService(admin, adminImplementation({
+          access,
+          driver,
+          prober,
+          appliedIndex: () => stateMachine.appliedIndex(),
+          nodes,
+          pool,
+          transport,
+          raftDataDir: config.raft.dataDir,
+          staleIntentAgeMs: stateMachine.view.settings().activityWindowMs,
+          ...(transactions === undefined ? {} : { transactionsInFlight: () => transactions.router.manager.openCount }),
+        }), auth));
     const port = await bind(server, listen);
     const tlsAddress = await bindTls(server, config);
     const front = { server, forwarder, address: `${listen.slice(0, listen.lastIndexOf(':'))}:${port}`, tlsAddress };

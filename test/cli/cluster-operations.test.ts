@@ -34,6 +34,9 @@ t.test('operating a running cluster', async (t) => {
     t.equal(report.storages.length, 3);
     t.ok(report.storages.every((s) => s.healthy && s.healthy_votes === 3 && s.views.length === 3 && s.since_ms > 0), 'each storage: verdict, votes, since, every router\'s view');
     t.match(report.repositories, { total: Number, read_only: 0, unavailable: 0, with_outdated_replicas: Number });
+    t.ok(report.raft.members.every((m) => m.transactions_in_flight === 0), 'no reference transaction open at rest');
+    t.match(report.write_intents, { total: 0, stale_total: 0, stale: [] });
+    t.ok(report.write_intents.stale_age_ms > 0, 'the age from which an intent is stale');
     t.equal(report.replication_queue.database_up, true, 'the queue is read from PostgreSQL');
     t.type(report.replication_queue.depth, Array);
     t.type(report.replication_queue.dead, Array);
@@ -44,7 +47,8 @@ t.test('operating a running cluster', async (t) => {
     ok(t, r, 'status');
     t.match(r.stdout, /: fresh \(caught up with the Raft group\)/);
     t.match(r.stdout, /Raft group: leader \d \(router-\d\), term \d+; voters 1, 2, 3/);
-    t.match(r.stdout, /ID\s+ROUTER\s+ADDRESS\s+ROLE\s+TERM\s+COMMIT\s+APPLIED\s+LAG\s+LAST CONTACT/);
+    t.match(r.stdout, /ID\s+ROUTER\s+ADDRESS\s+ROLE\s+TERM\s+COMMIT\s+APPLIED\s+LAG\s+TX\s+LAST CONTACT/);
+    t.match(r.stdout, /Writes in flight: 0 write intents, 0 reference transactions \(TX per router above\); 0 intents older than \d+ s/);
     t.match(r.stdout, /default\s+gitaly-1\s+healthy\s+3\/3/);
     t.match(r.stdout, /Repositories: \d+ total, 0 read-only, 0 unavailable/);
     t.match(r.stdout, /Replication queue \(PostgreSQL up\)/);
