@@ -101,6 +101,11 @@ t.test('a router joins the Raft group from the CLI, is promoted, serves, and is 
   const follower = cluster.routers.find((r) => r.id !== asVoter.leader)!;
   await follower.process.stop();
   await follower.process.start();
+  // A transfer waits for the target to catch up, within its own deadline: on a loaded machine a just-restarted router may need longer.
+  await waitFor(`restarted router ${follower.id} caught up`, async () => {
+    const [mine, leaders] = await Promise.all([admins[follower.id - 1]!.raftStatus(), admins[asVoter.leader - 1]!.raftStatus()]);
+    return mine.applied >= leaders.commit ? true : undefined;
+  });
   const moved = await okCli('transfer-leader', '--to', String(follower.id));
   t.match(moved.stdout, `leader is now ${follower.id}`);
   await okCli('create-repository', '--relative-path', 'join/read.git');
