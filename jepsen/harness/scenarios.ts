@@ -77,7 +77,9 @@ export const SCENARIOS: readonly Scenario[] = [
     expected: 'failover within 3 probe intervals; writes resume on the new primary',
     workload: 'register',
     inject: { kind: 'kill-role', role: 'primary-storage' },
-    expectations: [{ kind: 'writes-resume-within', intervals: 3 }],
+    // A key whose only up-to-date replica was the dead primary must fail closed (UNAVAILABLE), never
+    // write to an outdated one; some key must have moved to a new primary.
+    expectations: [{ kind: 'writes-resume-within', intervals: 3, failClosedAllowed: true }, { kind: 'writes-moved-off-faulted', graceIntervals: 3 }],
   },
   {
     name: 'secondary-down',

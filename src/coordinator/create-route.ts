@@ -1,11 +1,14 @@
 // Repository creation (DESIGN §7): the id comes from PostgreSQL, the primary
 // and assignments follow the virtual storage's replication factor, and the
 // repository exists for the cluster once Raft records it, after the primary
-// created it. The other assigned storages get it by replication.
+// created it. With strong consistency the healthy assigned secondaries create
+// it in the same call and start on generation 0 with the primary, so a new
+// repository survives its primary's failure at once; the others (and every
+// secondary in async mode) get it by replication.
 import * as grpc from '@grpc/grpc-js';
 import type { RepositoryView } from '../cluster/index.js';
 import { RepositoryExistsError } from '../db/index.js';
-import { RoutingError, type RepositoryRef, type Route } from '../proxy/index.js';
+import { RoutingError, type FanOut, type RepositoryRef, type Route } from '../proxy/index.js';
 import { enqueueAll, updateJob } from './replication-jobs.js';
 import { describe, type RouteContext } from './route-context.js';
 
@@ -36,7 +39,25 @@ export async function createRoute(ctx: RouteContext, ref: RepositoryRef): Promis
     latestGeneration: 0,
     writeIntents: [],
   };
-  return ctx.routeTo(repository, placement.primary, { onFinish: (status) => finishCreate(ctx, repository, placement, status) });
+  const secondaries = creatingSecondaries(ctx, repository, placement);
+  return ctx.routeTo(repository, placement.primary, {
+    ...(secondaries === undefined ? {} : { fanOut: secondaries }),
+    onFinish: (status, statuses) => finishCreate(ctx, repository, placement, status, statuses),
+  });
+}
+
+/** The assigned secondaries that take the creation with the primary: healthy and reachable ones, in strong-consistency mode. */
+function creatingSecondaries(ctx: RouteContext, repository: RepositoryView, placement: Placement): FanOut | undefined {
+  const tx = ctx.options.transactions;
+  if (tx === undefined) return undefined;
+  const names = placement.assigned.filter((s) => s !== placement.primary && ctx.view.isHealthy(repository.virtualStorage, s) && ctx.reachable(repository.virtualStorage, s));
+  if (names.length === 0) return undefined;
+  return {
+    primary: placement.primary,
+    secondaries: names.map((name) => ({ name, ...ctx.routeTo(repository, name) })),
+    settleMs: tx.settleMs,
+    maxBufferedBytes: tx.maxBufferedBytes,
+  };
 }
 
 /** A random healthy, reachable primary; then assignments up to the replication factor (0: every node). */
@@ -61,8 +82,16 @@ function shuffle<T>(ctx: RouteContext, items: T[]): T[] {
   return items;
 }
 
-async function finishCreate(ctx: RouteContext, repository: RepositoryView, placement: Placement, status: grpc.StatusObject): Promise<void> {
+async function finishCreate(
+  ctx: RouteContext,
+  repository: RepositoryView,
+  placement: Placement,
+  status: grpc.StatusObject,
+  secondaries: ReadonlyMap<string, grpc.StatusObject> = new Map(),
+): Promise<void> {
   ctx.observe(repository, placement.primary, 'write', status);
+  for (const [storage, secondaryStatus] of secondaries) ctx.observe(repository, storage, 'write', secondaryStatus);
+  const createdSecondaries = [...secondaries].filter(([, s]) => s.code === grpc.status.OK).map(([storage]) => storage);
   if (status.code !== grpc.status.OK) {
     ctx.background('forgetting a failed creation in the database', () => forget(ctx, repository));
     return;
@@ -76,12 +105,13 @@ async function finishCreate(ctx: RouteContext, repository: RepositoryView, place
       replicaPath: repository.replicaPath,
       primary: placement.primary,
       assigned: placement.assigned,
-      updatedSecondaries: [],
+      updatedSecondaries: createdSecondaries,
     },
     `the repository ${repository.virtualStorage}/${repository.relativePath} was created on ${placement.primary} but its record`,
   );
   if (result.status !== 'ok') throw new RoutingError('ROUTE_ALREADY_EXISTS', `repository already exists: ${repository.virtualStorage}/${repository.relativePath}`);
-  const others = placement.assigned.filter((s) => s !== placement.primary);
+  const created = new Set([placement.primary, ...createdSecondaries]);
+  const others = placement.assigned.filter((s) => !created.has(s));
   enqueueAll(ctx, others.map((s) => updateJob(repository, placement.primary, s)));
 }
 

@@ -20,6 +20,8 @@ export class HealthProber {
   private readonly byKey: ReadonlyMap<string, NodeState>;
   private phase: Phase = 'new';
   private roundTimer: TimerHandle | null = null;
+  /** Follow-up probes of suspected nodes (confirmFailureAfterMs), at most one per node. */
+  private readonly confirmTimers = new Map<NodeState, TimerHandle>();
   private nextRoundMs = 0;
   private generation = 0;
   private verdictsChanged = false;
@@ -48,6 +50,8 @@ export class HealthProber {
     this.phase = 'stopped';
     if (this.roundTimer !== null) this.scheduler.clearTimer(this.roundTimer);
     this.roundTimer = null;
+    for (const timer of this.confirmTimers.values()) this.scheduler.clearTimer(timer);
+    this.confirmTimers.clear();
     for (const node of this.nodes) this.cancelInFlight(node);
     this.options.client.close();
   }
@@ -66,7 +70,19 @@ export class HealthProber {
     const node = this.byKey.get(storageKey(ref));
     if (node === undefined) throw new UnknownStorageError(ref.virtualStorage, ref.storage);
     if (node.recordError(kind, this.scheduler.nowMs())) this.verdictChanged(node);
+    this.suspect(node);
     this.emitIfChanged();
+  }
+
+  /** A node counted healthy just failed: probe it again soon rather than at the next round. */
+  private suspect(node: NodeState): void {
+    const delayMs = this.options.confirmFailureAfterMs;
+    if (delayMs === undefined || this.phase !== 'running' || !node.isHealthy || this.confirmTimers.has(node)) return;
+    const timer = this.scheduler.setTimer(() => {
+      this.confirmTimers.delete(node);
+      if (this.phase === 'running' && node.inFlight === null) this.startProbe(node, this.scheduler.nowMs());
+    }, delayMs);
+    this.confirmTimers.set(node, timer);
   }
 
   private runRound(): void {
@@ -127,6 +143,7 @@ export class HealthProber {
 
   private settle(node: NodeState, outcome: ProbeOutcome, latencyMs: number, nowMs: number): void {
     if (node.recordProbe(outcome, latencyMs, nowMs)) this.verdictChanged(node);
+    if (!outcome.ok) this.suspect(node);
     this.callSafely('onProbe', () => this.options.onProbe?.({ ...refOf(node), outcome, latencyMs }));
     this.emitIfChanged();
   }

@@ -4,7 +4,7 @@ import type { PraefectConfig } from '../config/index.js';
 import { GrpcHealthClient } from './grpc-health-client.js';
 import type { HealthCheckClient } from './health-check-client.js';
 import { HealthProber } from './health-prober.js';
-import type { HealthProberOptions } from './prober-options.js';
+import { PROBER_LIMITS, type HealthProberOptions } from './prober-options.js';
 import type { ProbeTarget } from './storage-ref.js';
 
 export function probeTargets(config: PraefectConfig): ProbeTarget[] {
@@ -27,6 +27,8 @@ export function healthProberFromConfig(config: PraefectConfig, hooks: ProberHook
     monitorIntervalMs: failover.monitorIntervalMs,
     probeTimeoutMs: failover.probeTimeoutMs,
     consecutiveProbes: failover.consecutiveProbes,
+    // DESIGN §12: failover within 3 probe intervals; with rounds alone 3 failures take 3 of them.
+    confirmFailureAfterMs: Math.max(PROBER_LIMITS.minIntervalMs, Math.floor(failover.monitorIntervalMs / 4)),
     errorThresholds: failover.errorThresholds,
   });
 }

@@ -24,6 +24,13 @@ export interface HealthProberOptions {
   readonly probeTimeoutMs: number;
   /** N consecutive failures or successes flip a node. */
   readonly consecutiveProbes: number;
+  /**
+   * After a failed probe of a node still counted healthy (or a failed call
+   * the router made to it), probe it again this much later instead of
+   * waiting for the next round, so N consecutive failures take about one
+   * interval plus (N - 1) of these rather than N intervals. Absent: rounds only.
+   */
+  readonly confirmFailureAfterMs?: number;
   /** null or absent: error-rate tracking is off. */
   readonly errorThresholds?: ErrorThresholdSettings | null;
   readonly scheduler?: Scheduler;
@@ -48,6 +55,8 @@ export function checkProberOptions(options: HealthProberOptions): void {
   if (!inRange(interval, PROBER_LIMITS.minIntervalMs, PROBER_LIMITS.maxIntervalMs)) problems.push(`monitorIntervalMs ${interval}`);
   if (!inRange(timeout, PROBER_LIMITS.minIntervalMs, interval)) problems.push(`probeTimeoutMs ${timeout} (must be ≤ monitorIntervalMs)`);
   if (!Number.isInteger(n) || !inRange(n, 1, PROBER_LIMITS.maxConsecutiveProbes)) problems.push(`consecutiveProbes ${n}`);
+  const confirm = options.confirmFailureAfterMs;
+  if (confirm !== undefined && !inRange(confirm, PROBER_LIMITS.minIntervalMs, interval)) problems.push(`confirmFailureAfterMs ${confirm} (must be ≤ monitorIntervalMs)`);
   if (options.targets.length > PROBER_LIMITS.maxTargets) problems.push(`${options.targets.length} targets`);
   const keys = options.targets.map(storageKey);
   if (new Set(keys).size !== keys.length) problems.push('a storage is listed twice');

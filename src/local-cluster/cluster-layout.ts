@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { freePort } from '../db/free-port.js';
+import { reservablePort } from '../db/free-port.js';
 
 export interface LayoutNode {
   readonly name: string;
@@ -49,7 +49,7 @@ export async function loadOrCreateLayout(request: LayoutRequest): Promise<Cluste
   const file = path.join(request.dir, 'cluster.json');
   if (existsSync(file)) return checkResumed(JSON.parse(readFileSync(file, 'utf8')) as ClusterLayout, request, file);
   const host = request.host ?? '127.0.0.1';
-  const port = (): Promise<number> => freePort(host);
+  const port = (): Promise<number> => reservablePort(host);
   const storages: LayoutNode[] = [];
   for (let i = 1; i <= request.storages; i++) storages.push({ name: `gitaly-${i}`, port: await port() });
   const routers: LayoutRouter[] = [];

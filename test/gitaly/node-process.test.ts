@@ -3,11 +3,13 @@
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
 import t from 'tap';
 import { findProjectRoot } from '../../src/protocol/index.js';
 import { tempDir } from './fixtures/git.js';
 import { distAvailable, startProcessNode, stopProcess } from './fixtures/node.js';
 import { Rpc } from './fixtures/rpc.js';
+import { FaultProxy, formatHostPort, PASS, RESET } from '../../jepsen/net/index.js';
 
 const BIN = path.join(findProjectRoot(), 'bin', 'gitaly');
 
@@ -58,5 +60,36 @@ if (!distAvailable()) {
     const exited = new Promise<number | null>((resolve) => node.child.once('exit', (code) => resolve(code)));
     await stopProcess(node.child);
     t.equal(await exited, 0);
+  });
+
+  t.test('a connection reset in the middle of SSHUploadPack does not take the node down (a replicating peer that dies does that)', async (t) => {
+    const node = await startProcessNode();
+    const direct = new Rpc(node.address);
+    const [host = '', port = ''] = node.address.split(':');
+    const proxy = new FaultProxy({ name: 'client->node', target: { host, port: Number(port) } });
+    const proxied = new Rpc(formatHostPort(await proxy.start()));
+    t.teardown(async () => {
+      direct.close();
+      proxied.close();
+      await proxy.close();
+      await node.close();
+    });
+    const repository = { storage_name: 'default', relative_path: 'hangup.git' };
+    await direct.unary('/gitaly.RepositoryService/CreateRepository', { repository });
+    for (let i = 0; i < 5; i++) {
+      proxy.setModes({ upstream: PASS, downstream: PASS });
+      const ssh = proxied.client('gitaly.SSHService') as unknown as Record<string, () => grpc.ClientDuplexStream<unknown, unknown>>;
+      const call = (ssh['SSHUploadPack'] as () => grpc.ClientDuplexStream<unknown, unknown>).call(ssh);
+      call.on('error', () => undefined);
+      // git sends its advertisement, then waits for the client's wants: the client's connection dies then.
+      const ended = new Promise<void>((resolve) => call.once('status', () => resolve()));
+      call.write({ repository });
+      // A node that died with the previous connection never answers: the status ends the wait then.
+      await Promise.race([new Promise<void>((resolve) => call.once('data', () => resolve())), ended]);
+      proxy.setModes({ upstream: RESET, downstream: RESET });
+      await ended;
+    }
+    t.same(await direct.unary('/gitaly.RepositoryService/RepositoryExists', { repository }), { exists: true }, 'the node is still serving');
+    t.equal(node.child.exitCode, null, 'and running');
   });
 }

@@ -243,3 +243,34 @@ t.test('options are checked', async (t) => {
   t.throws(() => new HealthProber({ ...base, errorThresholds: { readErrorCount: 0, writeErrorCount: 1, windowMs: 1 } }), ProberOptionsError);
   t.doesNotThrow(() => new HealthProber({ ...base, targets: [] }));
 });
+
+t.test('confirmFailureAfterMs: a failure is confirmed by quick follow-up probes, so N failures take one interval and (N - 1) short waits', async (t) => {
+  const h = await healthyHarness({ confirmFailureAfterMs: 250 });
+  const before = h.client.callsTo(G2).length;
+  h.client.set(G2, 'unavailable');
+  await h.rounds(1);
+  t.ok(h.healthy(G2), 'one failure is not enough');
+  await h.scheduler.advance(250);
+  t.ok(h.healthy(G2), 'two are not enough');
+  await h.scheduler.advance(250);
+  t.notOk(h.healthy(G2), 'the third, half an interval after the first, flips it');
+  const calls = h.client.callsTo(G2).slice(before).map((c) => c.atMs);
+  t.same(calls.slice(1).map((at, i) => at - calls[i]!), [250, 250], `follow-ups 250 ms apart: ${calls.join(', ')}`);
+  await h.rounds(3);
+  t.same(h.client.callsTo(G2).slice(before + 3).length, 3, 'an unhealthy node is probed once a round again, no follow-ups');
+  t.ok(h.healthy(G1) && h.healthy(G3), 'others are untouched');
+});
+
+t.test('confirmFailureAfterMs: a failed call the router reports triggers a follow-up probe', async (t) => {
+  const h = await healthyHarness({ confirmFailureAfterMs: 100 });
+  const before = h.client.callsTo(G3).length;
+  h.prober.recordError(G3, 'write');
+  await h.scheduler.advance(100);
+  t.equal(h.client.callsTo(G3).length, before + 1, 'probed 100 ms after the error, before the next round');
+  t.ok(h.healthy(G3), 'a serving node stays healthy');
+  t.throws(() => healthyHarnessSync({ confirmFailureAfterMs: 5_000 }), ProberOptionsError, 'longer than the interval is refused');
+});
+
+function healthyHarnessSync(overrides: Parameters<typeof harness>[0]): HealthProber {
+  return harness(overrides).prober;
+}

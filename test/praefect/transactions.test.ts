@@ -73,6 +73,12 @@ t.test('reference transactions through the router', async (t) => {
   });
   const router = tc.rpcs[0] as Rpc;
 
+  t.test('a new repository is created on every healthy assigned replica at once, all on generation 0', async (t) => {
+    await router.unary('/gitaly.RepositoryService/CreateRepository', { repository: repo('tx/created.git') });
+    const meta = await metadata(tc, 'tx/created.git');
+    t.same(Object.values(generations(meta)), [0, 0, 0], `no replica waits for replication: ${JSON.stringify(generations(meta))}`);
+  });
+
   t.test('a write lands on all three replicas at once: one checksum, every generation bumped, no replication', async (t) => {
     const before = await newRepository(tc, 'tx/all.git');
     const registered = await counter(tc, 'gitaly_praefect_transactions_total', 'action="registered"');

@@ -41,17 +41,15 @@ async function runSsh(node: NodeContext, service: 'upload-pack' | 'receive-pack'
   // stdout and stderr share one stream: one write at a time, in order.
   let queue = Promise.resolve();
   const send = (message: SshResponse): Promise<void> => (queue = queue.then(() => sink.write(message)));
-  const input = pumpToWritable(dataOf(first, rest, (m) => m.stdin), proc.stdin, ctx.signal).catch((error: unknown) => {
-    proc.kill();
-    throw error;
-  });
+  // Handled at once: the client may hang up while git's output is still being sent, and a
+  // rejection nobody handles yet ends the whole process (a replicating peer that died took
+  // the source node down with it). A failed input stops git; its output then ends.
+  void pumpToWritable(dataOf(first, rest, (m) => m.stdin), proc.stdin, ctx.signal).catch(() => proc.kill());
   await Promise.all([
     pumpToSink(proc.stdout, node.chunkBytes, (stdout) => send({ stdout })),
     pumpToSink(proc.stderr, node.chunkBytes, (stderr) => send({ stderr })),
   ]);
   const status = await proc.wait();
-  // The client may still be sending (it has not seen git exit yet).
-  input.catch(() => undefined);
   await queue;
   await sink.write({ exit_status: { value: status.exitCode } });
 }

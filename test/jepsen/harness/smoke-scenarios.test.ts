@@ -21,7 +21,7 @@ for (const name of SMOKE) {
     const started = Date.now();
     const outcome = await runTest(buildScenarioConfig(base, name), { storeRoot, log: (line) => log.push(line) });
     t.comment(`${name} took ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    for (const [check, result] of Object.entries(outcome.results.checks)) t.ok(result.valid, `${check} passes`);
+    for (const [check, result] of Object.entries(outcome.results.checks)) t.ok(result.valid, `${check} passes`, result.valid ? {} : { detail: JSON.stringify(result).slice(0, 2_000) });
     t.equal(outcome.valid, true, log.join('\n'));
   });
 }
