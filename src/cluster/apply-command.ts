@@ -1,7 +1,7 @@
 import { applyAcceptDataloss, applyBumpGeneration, applySetReplicaGeneration } from './apply-generation.js';
 import { applyCreateRepository, applyDeleteRepository, applySetAssignments, applySetReplicationFactor } from './apply-repository.js';
 import { applyForgetRouter, applyHealthUpdate, applyLivenessRefresh, applySetSettings } from './apply-router.js';
-import { applyRecordWriteIntent, applyResolveWriteIntent } from './apply-write-intent.js';
+import { applyDiscardWriteIntent, applyRecordWriteIntent, applyResolveWriteIntent } from './apply-write-intent.js';
 import type { ClusterState } from './cluster-state.js';
 import { advanceClusterTime } from './cluster-time.js';
 import { decodeCommand } from './command-codec.js';
@@ -25,6 +25,7 @@ const HANDLERS: Handlers = {
   'set-replica-generation': applySetReplicaGeneration,
   'record-write-intent': applyRecordWriteIntent,
   'resolve-write-intent': applyResolveWriteIntent,
+  'discard-write-intent': applyDiscardWriteIntent,
   'set-assignments': applySetAssignments,
   'set-replication-factor': applySetReplicationFactor,
   'accept-dataloss': applyAcceptDataloss,

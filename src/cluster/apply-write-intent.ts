@@ -1,6 +1,6 @@
 import type { ClusterState } from './cluster-state.js';
-import type { RecordWriteIntentResult, ResolveWriteIntentResult } from './command-results.js';
-import type { RecordWriteIntentCommand, ResolveWriteIntentCommand } from './commands.js';
+import type { DiscardWriteIntentResult, RecordWriteIntentResult, ResolveWriteIntentResult } from './command-results.js';
+import type { DiscardWriteIntentCommand, RecordWriteIntentCommand, ResolveWriteIntentCommand } from './commands.js';
 import { conflict } from './generation-conflict.js';
 import { consensusHealth } from './health.js';
 import { generationOf, latestGeneration, raiseGeneration, replicas } from './replica-set.js';
@@ -25,6 +25,15 @@ export function applyRecordWriteIntent(state: ClusterState, command: RecordWrite
   if (findIntent(record, command.intentId)) return { status: 'ok' };
   if ((record.intents?.length ?? 0) >= MAX_INTENTS_PER_REPOSITORY) return conflict(state, record, primary, 'too-many-intents');
   addIntent(record, { intentId: command.intentId, router: command.router, storage: primary, generation: current, recordedAtMs: state.clusterTimeMs });
+  state.touch(record.id);
+  return { status: 'ok' };
+}
+
+/** Removes an intent whose write changed nothing (see DiscardWriteIntentCommand); no generation moves. */
+export function applyDiscardWriteIntent(state: ClusterState, command: DiscardWriteIntentCommand): DiscardWriteIntentResult {
+  const record = state.repository(command.repositoryId);
+  if (record === undefined) return { status: 'not-found', repositoryId: command.repositoryId };
+  if (removeIntent(record, command.intentId) === undefined) return { status: 'not-found', repositoryId: command.repositoryId, intentId: command.intentId };
   state.touch(record.id);
   return { status: 'ok' };
 }

@@ -47,6 +47,7 @@ const BODY_READERS: { readonly [T in CommandType]: { fields: readonly string[]; 
     read: (r) => ({ repositoryId: repositoryId(r), intentId: intentId(r), primary: r.name('primary'), generation: r.integer('generation', 0) }),
   },
   'resolve-write-intent': { fields: ['repositoryId', 'intentId'], read: (r) => ({ repositoryId: repositoryId(r), intentId: intentId(r) }) },
+  'discard-write-intent': { fields: ['repositoryId', 'intentId'], read: (r) => ({ repositoryId: repositoryId(r), intentId: intentId(r) }) },
   'set-assignments': { fields: ['repositoryId', 'assigned'], read: (r) => ({ repositoryId: repositoryId(r), assigned: r.names('assigned') }) },
   'set-replication-factor': {
     fields: ['repositoryId', 'replicationFactor', 'storageOrder'],

@@ -69,6 +69,8 @@ export type RecordWriteIntentResult =
   | (GenerationConflict & { readonly reason: 'primary-changed' | 'primary-outdated' | 'generation-changed' | 'too-many-intents' })
   | NotFoundResult;
 
+export type DiscardWriteIntentResult = OkResult | NotFoundResult;
+
 export type ResolveWriteIntentResult =
   | {
       readonly status: 'ok';
@@ -100,6 +102,7 @@ export type CommandResult =
   | SetReplicaGenerationResult
   | RecordWriteIntentResult
   | ResolveWriteIntentResult
+  | DiscardWriteIntentResult
   | AssignmentsResult
   | AcceptDatalossResult;
 
@@ -116,6 +119,7 @@ export interface ResultByType {
   'set-replica-generation': SetReplicaGenerationResult;
   'record-write-intent': RecordWriteIntentResult;
   'resolve-write-intent': ResolveWriteIntentResult;
+  'discard-write-intent': DiscardWriteIntentResult;
   'set-assignments': AssignmentsResult;
   'set-replication-factor': AssignmentsResult;
   'accept-dataloss': AcceptDatalossResult;

@@ -112,6 +112,17 @@ export interface ResolveWriteIntentCommand extends CommandHeader {
   readonly intentId: string;
 }
 
+/**
+ * Drops a write intent whose write changed no replica: a reference
+ * transaction on which no node voted, so no reference moved anywhere. No
+ * generation changes and nothing is re-synced (resolve-write-intent would).
+ */
+export interface DiscardWriteIntentCommand extends CommandHeader {
+  readonly type: 'discard-write-intent';
+  readonly repositoryId: number;
+  readonly intentId: string;
+}
+
 export interface SetAssignmentsCommand extends CommandHeader {
   readonly type: 'set-assignments';
   readonly repositoryId: number;
@@ -145,6 +156,7 @@ export type ClusterCommand =
   | SetReplicaGenerationCommand
   | RecordWriteIntentCommand
   | ResolveWriteIntentCommand
+  | DiscardWriteIntentCommand
   | SetAssignmentsCommand
   | SetReplicationFactorCommand
   | AcceptDatalossCommand;

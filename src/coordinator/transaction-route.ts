@@ -106,6 +106,9 @@ async function finishTransaction(
   ctx.observe(repository, primary, 'write', status);
   for (const [storage, secondaryStatus] of statuses) ctx.observe(repository, storage, 'write', secondaryStatus);
   if (status.code !== grpc.status.OK) {
+    // Nobody voted: no reference moved on any replica (every ref update of the call is voted), so the
+    // replicas are as they were and stay on their generation; re-syncing them would only cost.
+    if (summary.subtransactions === 0 && write.intentId !== null) return discardIntent(ctx, repository, write.intentId);
     for (const _ of write.registered.secondaries) tx.onReplication?.('primary-failed');
     return failedWrite(ctx, write.target, write.intentId, status);
   }
@@ -147,6 +150,10 @@ export function secondaryVerdicts(
     else verdicts.set(storage, summary.voters[storage] === 'committed' ? 'updated' : 'node-not-committed');
   }
   return verdicts;
+}
+
+function discardIntent(ctx: RouteContext, repository: WriteTarget['repository'], intentId: string): void {
+  ctx.background('discarding the write intent of a write that changed nothing', () => ctx.options.access.propose({ type: 'discard-write-intent', repositoryId: repository.repositoryId, intentId }));
 }
 
 function withdraw(tx: RouterTransactions, id: number, node: string): void {

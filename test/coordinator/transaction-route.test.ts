@@ -66,7 +66,7 @@ t.test('transactional routes', async (t) => {
     queue.length = 0;
     await access.propose({ type: 'health-update', reports: STORAGES.map((storage) => ({ virtualStorage: VS, storage, healthy: healthy[storage] ?? true })) });
     const generations = (): Record<string, number> => ({ ...log.stateMachine.view.repository(id)!.generations });
-    return { queue, manager, router, reasons, generations };
+    return { queue, manager, router, reasons, generations, log };
   }
 
   /** Enqueueing runs in the background after the bump: waits for `expected` jobs, with a deadline. */
@@ -147,6 +147,19 @@ t.test('transactional routes', async (t) => {
     const queued = await jobs(queue, 1);
     t.same(queued.map((j) => [j.targetStorage, j.params?.['reason']]), [['gitaly-3', 'outdated']]);
     t.same(reasons, ['outdated']);
+  });
+
+  t.test('a failed call on which nobody voted changed nothing: its intent is dropped, no generation moves, no job', async (t) => {
+    const { router, queue, generations, log } = await setup(t);
+    const route = await commitRoute(router);
+    const refused = { code: grpc.status.FAILED_PRECONDITION, details: 'reference update: is at X but expected Y', metadata: new grpc.Metadata() };
+    await route.onFinish?.(refused, new Map(route.fanOut.secondaries.map((s) => [s.name, refused])));
+    const id = log.stateMachine.view.repositoryId(VS, 'tx.git')!;
+    const deadline = Date.now() + 10_000;
+    while (log.stateMachine.view.repository(id)!.writeIntents.length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    t.same(log.stateMachine.view.repository(id)!.writeIntents, [], 'the intent is gone');
+    t.same(Object.values(generations()), [0, 0, 0], 'every replica stays on its generation');
+    t.same(await jobs(queue, 0), [], 'nothing to re-sync');
   });
 
   t.test('a failed secondary call is withdrawn from the vote at once', async (t) => {
