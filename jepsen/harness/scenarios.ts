@@ -95,8 +95,10 @@ export const SCENARIOS: readonly Scenario[] = [
     expected: 'it catches up through replication, and its generation matches again',
     workload: 'register',
     inject: { kind: 'kill-role', role: 'one-secondary-storage' },
-    expectations: [{ kind: 'replicas-caught-up' }],
-    probes: ['outdatedAfterRecovery'],
+    // Writes go on through recovery, so a replica can be one write behind at any instant: what
+    // must hold is that every repository outdated at the heal is seen current soon after.
+    expectations: [{ kind: 'replicas-catch-up-after-heal', withinMs: 30_000 }],
+    probes: ['catchUp'],
   },
   {
     name: 'majority-of-replicas-down',
@@ -104,7 +106,11 @@ export const SCENARIOS: readonly Scenario[] = [
     expected: 'clear UNAVAILABLE or read-only; never a write to an outdated replica',
     workload: 'register',
     inject: { kind: 'kill-role', role: 'storage-majority' },
-    expectations: [{ kind: 'writes-fail-closed', graceIntervals: 3, codes: ['UNAVAILABLE', 'FAILED_PRECONDITION'], primaryFaulted: true }],
+    // DESIGN §8 elects any healthy replica on the latest generation: with strong consistency the
+    // surviving secondary usually is one, and writes go on there. A key whose survivor is outdated
+    // must fail closed; a write to an outdated replica would show as a lost or stale value in the
+    // checkers. So: clear errors only, and every checker.
+    expectations: [{ kind: 'write-errors-are', codes: [...RETRYABLE, 'FAILED_PRECONDITION'] }],
   },
   {
     name: 'all-secondaries-down',
