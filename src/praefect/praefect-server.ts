@@ -126,9 +126,14 @@ export class PraefectServer {
       refreshIntervalMs: Math.min(1_000, Math.max(100, Math.floor(stateMachine.view.settings().activityWindowMs / 5))),
       logger,
     });
+    // Set once the voting engine exists: a node this router marks down leaves every open transaction.
+    let lostNode: (storage: string) => void = () => undefined;
     const prober = healthProberFromConfig(config, {
       logger,
-      onChange: () => publisher.viewChanged(),
+      onChange: (view) => {
+        publisher.viewChanged();
+        for (const node of view.nodes) if (!node.healthy) lostNode(node.storage);
+      },
       onProbe: nodeLatencyObserver(registry, latencyBucketsSec),
     });
     const metrics = createRouterMetrics(registry, stateMachine.view, prober, latencyBucketsSec);
@@ -153,6 +158,7 @@ export class PraefectServer {
     const reconciler = new Reconciler({ access, queue, config: config.reconciliation, logger, staleIntentAgeMs: stateMachine.view.settings().activityWindowMs });
     const listen = config.listenAddr ?? '127.0.0.1:2305';
     const transactions = config.transactions.enabled ? routerTransactions(config, registry) : undefined;
+    if (transactions !== undefined) lostNode = (storage) => transactions.router.manager.withdrawEverywhere(storage);
     const clusterRouter = createClusterRouter({
       access,
       nodes,

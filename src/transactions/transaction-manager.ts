@@ -145,6 +145,23 @@ export class TransactionManager {
   }
 
   /**
+   * Takes a node out of every open transaction it votes in: this router has
+   * lost it (its prober marked it down), so its vote is not coming. Voters
+   * waiting on a quorum that needed it are answered now rather than at the
+   * vote timeout. Returns how many transactions it left.
+   */
+  withdrawEverywhere(node: string): number {
+    let left = 0;
+    for (const [id, live] of this.live) {
+      if (!live.transaction.hasVoter(node)) continue;
+      live.transaction.withdraw(node);
+      this.settle(id, live);
+      left++;
+    }
+    return left;
+  }
+
+  /**
    * Ends the transaction: undecided voters are cancelled, later votes get
    * CANCELLED. Returns who committed what; calling it again returns the same.
    */

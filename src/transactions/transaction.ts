@@ -75,6 +75,10 @@ export class Transaction {
     return { subtransaction: round };
   }
 
+  hasVoter(node: string): boolean {
+    return this.names.has(node);
+  }
+
   /** Takes a node out for the rest of the transaction (it failed outside the vote, or its vote call ended). */
   withdraw(node: string): void {
     if (!this.names.has(node)) throw new InvalidVoteError('unknown_voter', `node "${node}" is not a voter of transaction ${this.id}`);

@@ -236,3 +236,24 @@ t.test('metrics count actions with upstream names', async (t) => {
   t.match(text, /gitaly_praefect_voters_per_transaction_total_count 1/);
   t.match(text, /gitaly_praefect_subtransactions_per_transaction_total_sum 1/);
 });
+
+t.test('withdrawEverywhere: a node the router lost leaves every transaction, and voters waiting on it are answered at once', async (t) => {
+  const { manager } = setup();
+  const one = manager.register(primaryQuorum('p', ['s1', 's2']));
+  const two = manager.register(primaryQuorum('p', ['s1', 's3']));
+  const other = manager.register(primaryQuorum('q', ['s4', 's5']));
+  // p and s2 agree in `one`: with s1 gone nothing else is needed; in `two`, p waits for s1 or s3.
+  const p1 = track(manager.vote(one, 'p', X));
+  const p2 = track(manager.vote(two, 'p', X));
+  await flush();
+  t.equal(p1.value, undefined, 'waiting for a secondary');
+  t.equal(manager.withdrawEverywhere('s1'), 2, 's1 left the two transactions it votes in');
+  t.equal(manager.withdrawEverywhere('s1'), 2, 'idempotent');
+  const s2 = track(manager.vote(one, 's2', X));
+  await Promise.all([p1.done, s2.done]);
+  t.same([p1.value, s2.value], ['commit', 'commit']);
+  manager.withdrawEverywhere('s3');
+  await p2.done;
+  t.equal(p2.value, 'abort', 'with both secondaries gone no quorum can form: answered now, not at the vote timeout');
+  t.same(manager.summary(other).voters, { q: 'undecided', s4: 'undecided', s5: 'undecided' }, 'other transactions are untouched');
+});
