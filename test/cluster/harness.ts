@@ -93,3 +93,15 @@ export function dumpState(state: ClusterState): unknown {
   }));
   return { clusterTimeMs: state.clusterTimeMs, settings: state.settings, storages: state.storages.toArray(), virtualStorages: state.virtualStorages.toArray(), routers, repositories };
 }
+
+/** A create-repository body with two assigned storages (g1, g2), for state machine tests. */
+export const createRepositoryBody = (repositoryId: number, primary = 'g1'): CommandBody => ({
+  type: 'create-repository',
+  repositoryId,
+  virtualStorage: 'default',
+  relativePath: `r/${repositoryId}.git`,
+  replicaPath: `x/${repositoryId}`,
+  primary,
+  assigned: ['g1', 'g2'],
+  updatedSecondaries: [],
+});

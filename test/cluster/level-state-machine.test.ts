@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import t from 'tap';
+import { createRepositoryBody } from './harness.js';
 import type { Test } from 'tap';
 import { encodeCommand, LevelClusterStateMachine, MemoryClusterStateMachine, type ClusterCommand, type CommandBody } from '../../src/cluster/index.js';
 import type { AppliedCommand } from '../../src/raft/state-machine.js';
@@ -24,16 +25,7 @@ function entry(index: number, body: CommandBody | undefined, router = 'r1'): App
   return { index, term: 1, payload: body && encodeCommand({ ...body, router, stampMs } as ClusterCommand) };
 }
 
-const create = (repositoryId: number, primary = 'g1'): CommandBody => ({
-  type: 'create-repository',
-  repositoryId,
-  virtualStorage: 'default',
-  relativePath: `r/${repositoryId}.git`,
-  replicaPath: `x/${repositoryId}`,
-  primary,
-  assigned: ['g1', 'g2'],
-  updatedSecondaries: [],
-});
+const create = createRepositoryBody;
 
 /** A batch with something of everything, starting at `from`. */
 function batch(from: number): AppliedCommand[] {

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import { createRepositoryBody } from './harness.js';
 import {
   ClusterQueries,
   ClusterState,
@@ -29,16 +30,7 @@ function entries(bodies: readonly (CommandBody | undefined)[], from = 1): Applie
   }));
 }
 
-const create = (repositoryId: number, primary = 'g1'): CommandBody => ({
-  type: 'create-repository',
-  repositoryId,
-  virtualStorage: 'default',
-  relativePath: `r/${repositoryId}.git`,
-  replicaPath: `x/${repositoryId}`,
-  primary,
-  assigned: ['g1', 'g2'],
-  updatedSecondaries: [],
-});
+const create = createRepositoryBody;
 
 /** Repositories 9 then 10 (LevelDB's delta keys sort "r/10" before "r/9"), health from two routers, a bump, an intent, settings. */
 const BODIES: (CommandBody | undefined)[] = [
