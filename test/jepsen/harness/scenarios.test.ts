@@ -34,7 +34,14 @@ t.test('every §12 row is a named scenario, names are unique, and each runnable 
     t.ok(s.inject !== undefined || s.tuning?.concurrency !== undefined, `${s.name} injects something`);
   }
   const primary = SCENARIOS.find((s) => s.name === 'primary-storage-down')!;
-  t.same(primary.expectations, [{ kind: 'writes-resume-within', intervals: 3 }], 'writes resume within 3 probe intervals');
+  t.same(
+    primary.expectations,
+    [
+      { kind: 'writes-resume-within', intervals: 3, failClosedAllowed: true },
+      { kind: 'writes-moved-off-faulted', graceIntervals: 3 },
+    ],
+    'writes resume within 3 probe intervals (or fail closed without another up-to-date replica), and move off the dead primary',
+  );
 });
 
 const config = buildConfig({ seed: 1, routers: 3, storages: 3, timeLimitMs: 30_000, net: 'proxy', concurrency: 3, nemesisIntervalMs: 5_000, monitorIntervalMs: 250 }, 'register', 'none');

@@ -1,6 +1,8 @@
-// CI's smoke subset of DESIGN §12's scenarios (issue 6 §7): short real runs of
-// rows the design promises the most about. Each asserts its scenario's
-// expectations on top of every checker. SEED=n replays one.
+// CI's smoke subset of DESIGN §12's scenarios (issue 6 §7): short real runs,
+// each asserting its scenario's expectations on top of every checker. Rows
+// whose expectation is a time bound in probe intervals (primary-storage-down)
+// are left to the suite: CI runs every test file at once on two cores, where
+// probe timing says more about the load than about the router. SEED=n replays.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,7 +12,7 @@ import { buildScenarioConfig, runTest } from '../../../jepsen/harness/index.js';
 const seed = Number(process.env.SEED ?? 2);
 t.comment(`SEED=${seed}`);
 
-const SMOKE = ['primary-storage-down', 'majority-of-routers-down'] as const;
+const SMOKE = ['secondary-down', 'majority-of-routers-down'] as const;
 
 for (const name of SMOKE) {
   t.test(`scenario ${name}`, { timeout: 240_000 }, async (t) => {
