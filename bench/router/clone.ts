@@ -6,6 +6,7 @@
 //
 // Run: npm run build && node dist/bench/router/clone.js --help
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { benchArgs } from './bench-args.js';
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -49,16 +50,8 @@ interface CloneSample {
 }
 
 function parseArgs(argv: string[]): Options {
-  if (argv.includes('--help')) {
-    process.stdout.write(USAGE);
-    process.exit(0);
-  }
-  const get = (flag: string, fallback: number): number => {
-    const index = argv.indexOf(flag);
-    const value = index >= 0 ? Number(argv[index + 1]) : fallback;
-    if (!Number.isFinite(value) || value <= 0) throw new Error(`${flag} needs a positive number`);
-    return value;
-  };
+  const args = benchArgs(argv, USAGE);
+  const get = (flag: string, fallback: number): number => args.positive(flag, fallback);
   return { mib: get('--mb', 64), rounds: get('--rounds', 5), storages: get('--storages', 1), keep: argv.includes('--keep') };
 }
 

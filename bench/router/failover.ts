@@ -10,6 +10,7 @@
 //
 // Run: npm run build && node dist/bench/router/failover.js --help
 import * as grpc from '@grpc/grpc-js';
+import { benchArgs } from './bench-args.js';
 import os from 'node:os';
 import type { RepositoryMetadataResponse } from '../../src/admin/index.js';
 import { gitalyClient } from '../../src/gitaly/index.js';
@@ -57,16 +58,8 @@ interface Trial {
 }
 
 function parseArgs(argv: string[]): Options {
-  if (argv.includes('--help')) {
-    process.stdout.write(USAGE);
-    process.exit(0);
-  }
-  const get = (flag: string, fallback: number): number => {
-    const index = argv.indexOf(flag);
-    const value = index >= 0 ? Number(argv[index + 1]) : fallback;
-    if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${flag} needs a positive integer`);
-    return value;
-  };
+  const args = benchArgs(argv, USAGE);
+  const get = (flag: string, fallback: number): number => args.positive(flag, fallback);
   return { trials: get('--trials', 20), monitorIntervalMs: get('--monitor-interval-ms', 250), keep: argv.includes('--keep') };
 }
 

@@ -10,6 +10,7 @@
 //
 // Run: npm run build && node dist/bench/router/streaming.js --help
 import os from 'node:os';
+import { benchArgs } from './bench-args.js';
 import { leaderIndex, startBenchCluster } from './bench-cluster.js';
 import { cpuMicros, jsonLine, machineTicks, spawnSibling, stopChild } from './bench-processes.js';
 import { generatedClusterRepository, type ClusterRepository } from './cluster-repository.js';
@@ -63,14 +64,7 @@ interface Sample {
 }
 
 function parseArgs(argv: string[]): Options {
-  if (argv.includes('--help')) {
-    process.stdout.write(USAGE);
-    process.exit(0);
-  }
-  const get = (flag: string): string | undefined => {
-    const index = argv.indexOf(flag);
-    return index >= 0 ? argv[index + 1] : undefined;
-  };
+  const get = benchArgs(argv, USAGE).value;
   const ways = (get('--ways') ?? ALL_WAYS.join(',')).split(',') as Way[];
   if (ways.some((w) => !ALL_WAYS.includes(w))) throw new Error(`--ways: known ways are ${ALL_WAYS.join(', ')}`);
   if (!ways.includes('direct')) ways.unshift('direct');

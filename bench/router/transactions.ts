@@ -15,6 +15,7 @@
 //
 // Run: npm run build && node dist/bench/router/transactions.js --help
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { benchArgs } from './bench-args.js';
 import os from 'node:os';
 import path from 'node:path';
 import { leaderIndex, startBenchCluster, waitFor } from './bench-cluster.js';
@@ -77,23 +78,14 @@ interface CheckSample {
 }
 
 function parseArgs(argv: string[]): Options {
-  if (argv.includes('--help')) {
-    process.stdout.write(USAGE);
-    process.exit(0);
-  }
-  const get = (flag: string): string | undefined => {
-    const index = argv.indexOf(flag);
-    return index >= 0 ? argv[index + 1] : undefined;
-  };
-  const positive = (flag: string, value: number): number => {
-    if (!Number.isInteger(value) || value <= 0) throw new Error(`${flag} needs a positive integer`);
-    return value;
-  };
-  const concurrency = (get('--concurrency') ?? '1,8').split(',').map((c) => positive('--concurrency', Number(c)));
-  const repos = positive('--repos', Number(get('--repos') ?? Math.max(...concurrency)));
+  const args = benchArgs(argv, USAGE);
+  const get = args.value;
+  const concurrency = (get('--concurrency') ?? '1,8').split(',').map(Number);
+  if (concurrency.some((c) => !Number.isSafeInteger(c) || c <= 0)) throw new Error('--concurrency needs positive integers');
+  const repos = args.positive('--repos', Math.max(...concurrency));
   if (repos < Math.max(...concurrency)) throw new Error('--repos must be at least the largest concurrency: two writers on one branch would race');
   return {
-    rounds: positive('--rounds', Number(get('--rounds') ?? 4)),
+    rounds: args.positive('--rounds', 4),
     seconds: Number(get('--seconds') ?? 5),
     concurrency,
     repos,

@@ -16,6 +16,7 @@
 // Targets (issue 4 §8): through a router >= 80 % of direct's calls/s, at
 // <= 120 µs of router CPU per call. The last lines say which way met them.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { benchArgs } from './bench-args.js';
 import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -87,14 +88,7 @@ interface Target {
 }
 
 function parseArgs(argv: string[]): Options {
-  if (argv.includes('--help')) {
-    process.stdout.write(USAGE);
-    process.exit(0);
-  }
-  const get = (flag: string): string | undefined => {
-    const index = argv.indexOf(flag);
-    return index >= 0 ? argv[index + 1] : undefined;
-  };
+  const get = benchArgs(argv, USAGE).value;
   const ways = (get('--ways') ?? ALL_WAYS.join(',')).split(',') as Way[];
   const unknown = ways.filter((w) => !ALL_WAYS.includes(w));
   if (unknown.length > 0) throw new Error(`unknown ways ${unknown.join(', ')}; known: ${ALL_WAYS.join(', ')}`);
